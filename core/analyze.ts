@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { loadCatalog, type CatalogLoadProblem, type ToolCatalog } from './catalog';
+import { CompiledPolicy } from './compile';
+import { DiagnosticCode, hasErrors, type PolicyDiagnostic } from './diagnostic';
+import { JsonDocument } from './document';
+import type { Policy } from './model';
+import { sanitizePolicy, isObject } from './sanitize';
+import { validatePolicySchema } from './schemaValidation';
+import { semanticChecks } from './semanticChecks';
+
+export interface PolicyAnalysis {
+  document: JsonDocument;
+  /** The well-formed parts, even when there are errors. */
+  policy: Policy | undefined;
+  diagnostics: PolicyDiagnostic[];
+  /** Present only when there is no error: what the proxy enforces. */
+  compiled: CompiledPolicy | undefined;
+}
+
+export interface AnalyzeOptions {
+  catalog?: ToolCatalog;
+  catalogProblems?: readonly CatalogLoadProblem[];
+}
+
+export function analyzePolicy(text: string, options: AnalyzeOptions = {}): PolicyAnalysis {
+  const document = new JsonDocument(text);
+  const diagnostics: PolicyDiagnostic[] = [...document.syntaxDiagnostics];
+  if (document.root && !isObject(document.value)) {
+    diagnostics.push({ code: DiagnosticCode.schema, severity: 'error', message: 'a policy must be a JSON object such as {"version": "1"}', range: document.rangeOf([]), path: [] });
+    return { document, policy: undefined, diagnostics, compiled: undefined };
+  }
+  if (!document.root) return { document, policy: undefined, diagnostics, compiled: undefined };
+  diagnostics.push(...validatePolicySchema(document));
+  const policy = sanitizePolicy(document.value);
+  if (policy) diagnostics.push(...semanticChecks(document, policy, options.catalog));
+  for (const problem of options.catalogProblems ?? []) {
+    const index = (policy?.catalog ?? []).findIndex((entry) => problem.file.endsWith(entry.replace(/^\.\//, '')));
+    const path = index >= 0 ? ['catalog', index] : [];
+    diagnostics.push({ code: DiagnosticCode.catalogProblem, severity: 'warning', message: `catalog ${problem.file}: ${problem.message}`, range: index >= 0 ? document.rangeOf(path) : { offset: 0, length: 0 }, path });
+  }
+  diagnostics.sort((a, b) => a.range.offset - b.range.offset);
+  const compiled = policy && !hasErrors(diagnostics) ? new CompiledPolicy(policy, text) : undefined;
+  return { document, policy, diagnostics, compiled };
+}
+
+export interface LoadedPolicy extends PolicyAnalysis {
+  path: string;
+  catalog: ToolCatalog;
+  catalogFiles: string[];
+}
+
+/** Reads a policy file and its catalogs. An unreadable file is a diagnostic, never a throw. */
+export function loadPolicyFile(path: string, extraCatalogFiles: readonly string[] = []): LoadedPolicy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a policy file' : `cannot read the file (${code ?? (error as Error).message})`;
+    const document = new JsonDocument('{}');
+    const { catalog } = loadCatalog(path, [], extraCatalogFiles);
+    return {
+      path,
+      document,
+      policy: undefined,
+      diagnostics: [{ code: DiagnosticCode.unreadable, severity: 'error', message, range: { offset: 0, length: 0 }, path: [] }],
+      compiled: undefined,
+      catalog,
+      catalogFiles: [],
+    };
+  }
+  const named = namedCatalogs(text);
+  const { catalog, problems, files } = loadCatalog(path, named, extraCatalogFiles);
+  return { path, ...analyzePolicy(text, { catalog, catalogProblems: problems }), catalog, catalogFiles: files };
+}
+
+function namedCatalogs(text: string): string[] {
+  const value = new JsonDocument(text).value;
+  if (!isObject(value) || !Array.isArray(value.catalog)) return [];
+  return value.catalog.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0);
+}

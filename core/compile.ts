@@ -1,0 +1,222 @@
+import { createHash } from 'node:crypto';
+import { compileArgumentSchema, type CompiledArgumentSchema } from './argumentValidation';
+import { compileCaseInsensitiveGlob, compileGlob, type Glob } from './glob';
+import { formatJsonPath, type JsonPath } from './jsonPath';
+import {
+  DEFAULT_ACTION,
+  DEFAULT_APPROVAL_TIMEOUT_SECONDS,
+  DEFAULT_REDACT,
+  DEFAULT_SCOPE,
+  describeWindow,
+  windowMs,
+  type Action,
+  type Limit,
+  type Policy,
+  type Rule,
+  type Scope,
+} from './model';
+
+/** A limit with its budget's identity resolved. */
+export interface ResolvedLimit {
+  /** Shared name, or the limit's own JSON path when it has none. */
+  counter: string;
+  named: boolean;
+  scope: Scope;
+  windowMs: number;
+  max: number;
+  /** "10 per minute" */
+  describe: string;
+  /** JSON path of what the limit belongs to, for the event's `rule`. */
+  rulePath: string;
+}
+
+export interface CompiledRule {
+  key: string;
+  path: JsonPath;
+  pathText: string;
+  glob: Glob;
+  rule: Rule;
+  /** Position among the rules of its section: earliest wins a tie. */
+  order: number;
+  action: Action;
+  limits: ResolvedLimit[];
+  argumentsSchema?: CompiledArgumentSchema | { error: string };
+}
+
+export interface RuleSet {
+  exact: Map<string, CompiledRule>;
+  /** Most literal characters first, then the order written. */
+  globs: CompiledRule[];
+}
+
+/** Everything about a (server, tool) pair that does not depend on the call's arguments. */
+export interface CallPlan {
+  server: string;
+  tool: string;
+  rule: CompiledRule | undefined;
+  hiddenBy: { path: string; pattern: string } | undefined;
+  action: Action;
+  /** JSON path of what decided the action: the rule, or a `default`. */
+  decidedBy: string;
+  validateInput: boolean;
+  limits: ResolvedLimit[];
+}
+
+interface HideEntry {
+  glob: Glob;
+  path: string;
+}
+
+const PLAN_CACHE_LIMIT = 20000;
+
+export class CompiledPolicy {
+  readonly hash: string;
+  readonly approvalTimeoutMs: number;
+  readonly redact: ReadonlyArray<(key: string) => boolean>;
+  private readonly topRules: RuleSet;
+  private readonly serverRules = new Map<string, RuleSet>();
+  private readonly topHide: HideEntry[];
+  private readonly serverHide = new Map<string, HideEntry[]>();
+  private readonly topLimits: ResolvedLimit[];
+  private readonly serverLimits = new Map<string, ResolvedLimit[]>();
+  private readonly plans = new Map<string, Map<string, CallPlan>>();
+  private planCount = 0;
+
+  constructor(readonly policy: Policy, sourceText?: string) {
+    this.hash = `sha256:${createHash('sha256').update(sourceText ?? JSON.stringify(policy)).digest('hex')}`;
+    this.approvalTimeoutMs = (policy.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000;
+    this.redact = (policy.audit?.redact ?? DEFAULT_REDACT).map(compileCaseInsensitiveGlob);
+    this.topRules = compileRuleSet(policy.tools, ['tools']);
+    this.topHide = compileHide(policy.hide, ['hide']);
+    this.topLimits = resolveLimits(policy.all_tools?.limits, ['all_tools', 'limits'], undefined);
+    for (const [name, section] of Object.entries(policy.servers ?? {})) {
+      this.serverRules.set(name, compileRuleSet(section.tools, ['servers', name, 'tools']));
+      this.serverHide.set(name, compileHide(section.hide, ['servers', name, 'hide']));
+      this.serverLimits.set(name, resolveLimits(section.all_tools?.limits, ['servers', name, 'all_tools', 'limits'], undefined));
+    }
+  }
+
+  get serverNames(): string[] {
+    return Object.keys(this.policy.servers ?? {});
+  }
+
+  /** Rule lookup: the server's rules before the top-level ones; exact beats glob. */
+  findRule(server: string, tool: string): CompiledRule | undefined {
+    const serverSet = this.serverRules.get(server);
+    return (serverSet && lookup(serverSet, tool)) ?? lookup(this.topRules, tool);
+  }
+
+  findHide(server: string, tool: string): HideEntry | undefined {
+    return this.topHide.find((entry) => entry.glob.matches(tool)) ?? this.serverHide.get(server)?.find((entry) => entry.glob.matches(tool));
+  }
+
+  isHidden(server: string, tool: string): boolean {
+    return this.plan(server, tool).hiddenBy !== undefined;
+  }
+
+  /** Cached per (server, tool); a reload compiles a new policy, so the cache never goes stale. */
+  plan(server: string, tool: string): CallPlan {
+    let byTool = this.plans.get(server);
+    const known = byTool?.get(tool);
+    if (known) return known;
+    const plan = this.buildPlan(server, tool);
+    // Unbounded distinct names from a client must not grow memory without end.
+    if (this.planCount >= PLAN_CACHE_LIMIT) {
+      this.plans.clear();
+      this.planCount = 0;
+      byTool = undefined;
+    }
+    if (!byTool) {
+      byTool = new Map();
+      this.plans.set(server, byTool);
+    }
+    byTool.set(tool, plan);
+    this.planCount++;
+    return plan;
+  }
+
+  private buildPlan(server: string, tool: string): CallPlan {
+    const rule = this.findRule(server, tool);
+    const hide = this.findHide(server, tool);
+    const section = this.policy.servers?.[server];
+    let action: Action;
+    let decidedBy: string;
+    if (rule) {
+      action = rule.action;
+      decidedBy = rule.pathText;
+    } else if (section?.default !== undefined) {
+      action = section.default;
+      decidedBy = formatJsonPath(['servers', server, 'default']);
+    } else {
+      action = this.policy.default ?? DEFAULT_ACTION;
+      decidedBy = 'default';
+    }
+    return {
+      server,
+      tool,
+      rule,
+      hiddenBy: hide ? { path: hide.path, pattern: hide.glob.pattern } : undefined,
+      action,
+      decidedBy,
+      validateInput: rule?.rule.validate_input === true,
+      limits: [...(rule?.limits ?? []), ...(this.serverLimits.get(server) ?? []), ...this.topLimits],
+    };
+  }
+}
+
+function lookup(set: RuleSet, tool: string): CompiledRule | undefined {
+  const exact = set.exact.get(tool);
+  if (exact) return exact;
+  for (const rule of set.globs) if (rule.glob.matches(tool)) return rule;
+  return undefined;
+}
+
+export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath: JsonPath): RuleSet {
+  const exact = new Map<string, CompiledRule>();
+  const globs: CompiledRule[] = [];
+  let order = 0;
+  for (const [key, rule] of Object.entries(tools ?? {})) {
+    const path = [...basePath, key];
+    const pathText = formatJsonPath(path);
+    const compiled: CompiledRule = {
+      key,
+      path,
+      pathText,
+      glob: compileGlob(key),
+      rule,
+      order: order++,
+      action: rule.action ?? 'allow',
+      limits: resolveLimits(rule.limits, [...path, 'limits'], pathText),
+    };
+    if (rule.arguments && typeof rule.arguments === 'object') {
+      try {
+        compiled.argumentsSchema = compileArgumentSchema(rule.arguments);
+      } catch (error) {
+        compiled.argumentsSchema = { error: (error as Error).message };
+      }
+    }
+    if (compiled.glob.isGlob) globs.push(compiled);
+    else exact.set(key, compiled);
+  }
+  globs.sort((a, b) => b.glob.literalCount - a.glob.literalCount || a.order - b.order);
+  return { exact, globs };
+}
+
+function compileHide(patterns: readonly string[] | undefined, basePath: JsonPath): HideEntry[] {
+  return (patterns ?? []).map((pattern, index) => ({ glob: compileGlob(pattern), path: formatJsonPath([...basePath, index]) }));
+}
+
+function resolveLimits(limits: readonly Limit[] | undefined, basePath: JsonPath, owner: string | undefined): ResolvedLimit[] {
+  return (limits ?? []).map((limit, index) => {
+    const ownPath = formatJsonPath([...basePath, index]);
+    return {
+      counter: limit.counter ?? ownPath,
+      named: limit.counter !== undefined,
+      scope: limit.scope ?? DEFAULT_SCOPE,
+      windowMs: windowMs(limit.window),
+      max: limit.max,
+      describe: `${limit.max} per ${describeWindow(limit.window)}`,
+      rulePath: owner ?? ownPath,
+    };
+  });
+}

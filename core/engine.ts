@@ -1,0 +1,240 @@
+import { systemClock, type Clock } from './clock';
+import { CompiledPolicy, type CallPlan } from './compile';
+import { compileArgumentSchema } from './argumentValidation';
+import { CounterStore, type LimitCheck, type Reservation } from './counters';
+import { newEventId, redact, type Decision, type DecisionEvent } from './events';
+
+export interface ToolCall {
+  server: string;
+  tool: string;
+  arguments?: unknown;
+  /** One MCP session of one client. */
+  session?: string;
+  /** One client credential: an HTTP token, or the client of a stdio proxy. */
+  grant?: string;
+  /** "name version" from the client's initialize. */
+  client?: string;
+}
+
+/** Where validate_input finds the tool's inputSchema: the upstream's tools/list, then the catalog. */
+export type InputSchemaSource = (server: string, tool: string) => Record<string, unknown> | undefined;
+
+export interface ApprovalRequest {
+  server: string;
+  tool: string;
+  /** Redacted, as the audit log shows them. */
+  arguments: unknown;
+  rule: string;
+  reason: string | undefined;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface ApprovalAnswer {
+  approved: boolean;
+  /** Who answered, e.g. "VS Code" or "MCP client (elicitation)". */
+  by?: string;
+  reason?: string;
+}
+
+export type Approver = (request: ApprovalRequest) => Promise<ApprovalAnswer>;
+
+/** Steps 1–5 of the decision order; approval (step 6) is asynchronous and done by decide(). */
+export type Verdict =
+  | { decision: Exclude<Decision, 'approved' | 'rejected'>; rule: string; reason: string; counter?: string; retryAfterMs?: number; plan: CallPlan }
+  | { decision: 'approval_required'; rule: string; reason: string; plan: CallPlan; reservation: Reservation };
+
+export interface EngineOptions {
+  clock?: Clock;
+  counters?: CounterStore;
+  inputSchemas?: InputSchemaSource;
+}
+
+export class PolicyEngine {
+  readonly clock: Clock;
+  readonly counters: CounterStore;
+  private compiled: CompiledPolicy;
+  private inputSchemas: InputSchemaSource;
+
+  constructor(policy: CompiledPolicy, options: EngineOptions = {}) {
+    this.compiled = policy;
+    this.clock = options.clock ?? systemClock;
+    this.counters = options.counters ?? new CounterStore();
+    this.inputSchemas = options.inputSchemas ?? (() => undefined);
+  }
+
+  get policy(): CompiledPolicy {
+    return this.compiled;
+  }
+
+  /** A hot reload: the next call is decided by the new policy; counters are kept. */
+  setPolicy(policy: CompiledPolicy): void {
+    this.compiled = policy;
+  }
+
+  setInputSchemaSource(source: InputSchemaSource): void {
+    this.inputSchemas = source;
+  }
+
+  /** Synchronous steps 1–5. A call it admits has its units reserved. */
+  evaluate(call: ToolCall): Verdict {
+    const plan = this.compiled.plan(call.server, call.tool);
+    if (plan.hiddenBy) {
+      return { decision: 'denied', rule: plan.hiddenBy.path, reason: `${call.tool} is hidden by "${plan.hiddenBy.pattern}"`, plan };
+    }
+    if (plan.action === 'deny') {
+      return { decision: 'denied', rule: plan.decidedBy, reason: denyReason(plan), plan };
+    }
+    const violations = this.checkArguments(plan, call.arguments);
+    if (violations) return { decision: 'invalid_arguments', rule: plan.decidedBy, reason: violations.join('; '), plan };
+    if (plan.limits.length > 0) {
+      const checks: LimitCheck[] = plan.limits.map((limit) => ({
+        key: `${limit.scope}\u0000${limit.scope === 'global' ? '' : limit.scope === 'session' ? (call.session ?? '') : (call.grant ?? '')}\u0000${limit.counter}`,
+        windowMs: limit.windowMs,
+        max: limit.max,
+      }));
+      const result = this.counters.reserve(this.clock.now(), checks);
+      if (!result.admitted) {
+        const limit = plan.limits[result.blockedIndex]!;
+        return {
+          decision: 'rate_limited',
+          rule: limit.rulePath,
+          reason: `${limit.named ? 'counter' : 'limit'} ${limit.counter}: ${limit.describe} reached`,
+          counter: limit.counter,
+          retryAfterMs: result.retryAfterMs,
+          plan,
+        };
+      }
+      if (plan.action === 'approve') {
+        return { decision: 'approval_required', rule: plan.decidedBy, reason: plan.rule?.rule.reason ?? 'this tool needs approval', plan, reservation: result.reservation };
+      }
+    } else if (plan.action === 'approve') {
+      return { decision: 'approval_required', rule: plan.decidedBy, reason: plan.rule?.rule.reason ?? 'this tool needs approval', plan, reservation: { release: () => undefined } };
+    }
+    return { decision: 'allowed', rule: plan.decidedBy, reason: allowReason(plan), plan };
+  }
+
+  /** The whole decision order, approval included, as a decision event. */
+  async decide(call: ToolCall, approver?: Approver): Promise<DecisionEvent> {
+    const started = performance.now();
+    const verdict = this.evaluate(call);
+    const evalMicros = Math.round((performance.now() - started) * 1000);
+    const redactedArguments = redact(call.arguments ?? {}, this.compiled.redact);
+    if (verdict.decision !== 'approval_required') {
+      return this.event(call, redactedArguments, verdict.decision, verdict.rule, verdict.reason, evalMicros, verdict);
+    }
+    const answer = await this.askApprover(call, redactedArguments, verdict, approver);
+    if (!answer.approved) verdict.reservation.release();
+    return this.event(call, redactedArguments, answer.approved ? 'approved' : 'rejected', verdict.rule, answer.reason, evalMicros);
+  }
+
+  private async askApprover(
+    call: ToolCall,
+    redactedArguments: unknown,
+    verdict: Extract<Verdict, { decision: 'approval_required' }>,
+    approver: Approver | undefined,
+  ): Promise<{ approved: boolean; reason: string }> {
+    const ruleReason = verdict.plan.rule?.rule.reason;
+    if (!approver) {
+      return { approved: false, reason: `needs approval${ruleReason ? ` (${ruleReason})` : ''}, and no approver was reachable: not running in VS Code and the client does not support elicitation` };
+    }
+    const timeoutMs = this.compiled.approvalTimeoutMs;
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer.unref?.();
+    });
+    try {
+      const answer = await Promise.race([
+        approver({ server: call.server, tool: call.tool, arguments: redactedArguments, rule: verdict.rule, reason: ruleReason, timeoutMs, signal: controller.signal }),
+        timeout,
+      ]);
+      if (answer === 'timeout') {
+        controller.abort();
+        return { approved: false, reason: `no answer from the approver within ${Math.round(timeoutMs / 1000)} s` };
+      }
+      const by = answer.by ? ` by ${answer.by}` : '';
+      return answer.approved
+        ? { approved: true, reason: `approved${by}${ruleReason ? ` (${ruleReason})` : ''}` }
+        : { approved: false, reason: answer.reason ?? `rejected${by}` };
+    } catch (error) {
+      controller.abort();
+      return { approved: false, reason: `the approver failed: ${(error as Error).message}` };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private checkArguments(plan: CallPlan, args: unknown): string[] | undefined {
+    const rule = plan.rule;
+    if (!rule) return undefined;
+    const value = args ?? {};
+    const violations: string[] = [];
+    if (plan.validateInput) {
+      const inputSchema = this.inputSchemas(plan.server, plan.tool);
+      if (!inputSchema) {
+        violations.push(`validate_input is set but the inputSchema of ${plan.tool} is unknown (neither the server's tools/list nor the catalog has it)`);
+      } else {
+        try {
+          const result = compileArgumentSchema(inputSchema).check(value);
+          if (!result.ok) violations.push(...result.violations);
+        } catch (error) {
+          violations.push(`the inputSchema of ${plan.tool} cannot be used: ${(error as Error).message}`);
+        }
+      }
+    }
+    const argumentsSchema = rule.argumentsSchema;
+    if (argumentsSchema) {
+      if ('error' in argumentsSchema) violations.push(`the rule's arguments schema is not valid: ${argumentsSchema.error}`);
+      else {
+        const result = argumentsSchema.check(value);
+        if (!result.ok) for (const violation of result.violations) if (!violations.includes(violation)) violations.push(violation);
+      }
+    }
+    return violations.length > 0 ? violations : undefined;
+  }
+
+  private event(
+    call: ToolCall,
+    redactedArguments: unknown,
+    decision: Decision,
+    rule: string,
+    reason: string,
+    evalMicros: number,
+    verdict?: Verdict,
+  ): DecisionEvent {
+    const now = Date.now();
+    const event: DecisionEvent = {
+      id: newEventId(now),
+      time: new Date(now).toISOString(),
+      server: call.server,
+      tool: call.tool,
+      arguments: redactedArguments,
+      decision,
+      rule,
+      reason,
+      policy: this.compiled.hash,
+      evalMicros,
+    };
+    if (verdict && verdict.decision === 'rate_limited') {
+      if (verdict.counter !== undefined) event.counter = verdict.counter;
+      if (verdict.retryAfterMs !== undefined) event.retryAfterMs = verdict.retryAfterMs;
+    }
+    if (call.session !== undefined) event.session = call.session;
+    if (call.client !== undefined) event.client = call.client;
+    return event;
+  }
+}
+
+function denyReason(plan: CallPlan): string {
+  if (plan.rule) return plan.rule.rule.reason ?? `the rule "${plan.rule.key}" denies ${plan.tool}`;
+  return `no rule matches ${plan.tool} and the default is deny`;
+}
+
+function allowReason(plan: CallPlan): string {
+  if (plan.rule) return plan.rule.rule.reason ?? `allowed by the rule "${plan.rule.key}"`;
+  return `no rule matches ${plan.tool} and the default is allow`;
+}
+
+export { CompiledPolicy };

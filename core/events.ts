@@ -1,0 +1,75 @@
+import { monotonicFactory } from 'ulid';
+
+export type Decision = 'allowed' | 'approved' | 'denied' | 'rate_limited' | 'invalid_arguments' | 'rejected';
+
+export const BLOCKED_DECISIONS: ReadonlySet<Decision> = new Set(['denied', 'rate_limited', 'invalid_arguments', 'rejected']);
+
+export function isForwarded(decision: Decision): boolean {
+  return decision === 'allowed' || decision === 'approved';
+}
+
+/** One line of the audit log, one item of the Decisions view, the `_meta` of a blocked answer. */
+export interface DecisionEvent {
+  id: string;
+  time: string;
+  server: string;
+  tool: string;
+  arguments: unknown;
+  decision: Decision;
+  rule: string;
+  reason: string;
+  counter?: string;
+  retryAfterMs?: number;
+  session?: string;
+  client?: string;
+  policy: string;
+  evalMicros: number;
+  upstream?: { ok: boolean; ms: number; error?: string };
+}
+
+const nextUlid = monotonicFactory();
+
+export function newEventId(now = Date.now()): string {
+  return nextUlid(Math.floor(now));
+}
+
+export const REDACTED = '[redacted]';
+
+/** Copies arguments with the values of matching keys replaced, at any depth. */
+export function redact(value: unknown, matchers: ReadonlyArray<(key: string) => boolean>): unknown {
+  if (matchers.length === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redact(item, matchers));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    out[key] = matchers.some((matches) => matches(key)) ? REDACTED : redact(inner, matchers);
+  }
+  return out;
+}
+
+const ANSWER_PREFIX: Record<Decision, string> = {
+  allowed: '[POLICY ALLOWED]',
+  approved: '[POLICY APPROVED]',
+  denied: '[POLICY DENIED]',
+  rate_limited: '[POLICY RATE LIMITED]',
+  invalid_arguments: '[POLICY INVALID ARGUMENTS]',
+  rejected: '[POLICY APPROVAL REJECTED]',
+};
+
+export const DECISION_META_KEY = 'mcp-policy/decision';
+
+export interface BlockedCallResult {
+  [key: string]: unknown;
+  content: Array<{ type: 'text'; text: string }>;
+  isError: true;
+  _meta: { [DECISION_META_KEY]: DecisionEvent };
+}
+
+/** The answer the client gets instead of the upstream's: the upstream never sees the call. */
+export function blockedCallResult(event: DecisionEvent): BlockedCallResult {
+  const retry = event.retryAfterMs !== undefined ? ` Retry after ${Math.ceil(event.retryAfterMs / 1000)} s.` : '';
+  return {
+    content: [{ type: 'text', text: `${ANSWER_PREFIX[event.decision]} ${event.tool}: ${event.reason} (rule: ${event.rule}).${retry}` }],
+    isError: true,
+    _meta: { [DECISION_META_KEY]: event },
+  };
+}

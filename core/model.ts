@@ -1,0 +1,79 @@
+/** The policy file as written (version "1"), after schema validation. */
+
+export type Action = 'allow' | 'deny' | 'approve';
+export type NamedWindow = 'second' | 'minute' | 'hour' | 'day';
+export type Window = NamedWindow | number;
+export type Scope = 'session' | 'grant' | 'global';
+
+export interface Limit {
+  counter?: string;
+  window: Window;
+  max: number;
+  scope?: Scope;
+}
+
+export interface Rule {
+  action?: Action;
+  reason?: string;
+  limits?: Limit[];
+  validate_input?: boolean;
+  arguments?: Record<string, unknown>;
+}
+
+export interface AllTools {
+  limits?: Limit[];
+}
+
+export interface CommandUpstream {
+  command: string;
+  args?: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+export interface UrlUpstream {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+export type Upstream = CommandUpstream | UrlUpstream;
+
+export interface ServerSection {
+  upstream?: Upstream;
+  default?: Action;
+  hide?: string[];
+  all_tools?: AllTools;
+  tools?: Record<string, Rule>;
+}
+
+export interface Policy {
+  $schema?: string;
+  version: '1';
+  default?: Action;
+  hide?: string[];
+  all_tools?: AllTools;
+  tools?: Record<string, Rule>;
+  servers?: Record<string, ServerSection>;
+  catalog?: string[];
+  audit?: { redact?: string[] };
+  approval?: { timeout?: number };
+}
+
+export const DEFAULT_ACTION: Action = 'deny';
+export const DEFAULT_SCOPE: Scope = 'grant';
+export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 60;
+export const DEFAULT_REDACT = ['*password*', '*token*', '*secret*'];
+
+const NAMED_WINDOW_SECONDS: Record<NamedWindow, number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
+
+export function windowMs(window: Window): number {
+  return (typeof window === 'number' ? window : NAMED_WINDOW_SECONDS[window]) * 1000;
+}
+
+export function describeWindow(window: Window): string {
+  return typeof window === 'number' ? `${window} s` : window;
+}
+
+export function isUrlUpstream(upstream: Upstream): upstream is UrlUpstream {
+  return typeof (upstream as UrlUpstream).url === 'string';
+}

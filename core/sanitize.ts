@@ -1,0 +1,96 @@
+import type { Action, AllTools, Limit, Policy, Rule, ServerSection, Upstream } from './model';
+
+/**
+ * The well-formed parts of a policy that may still have schema errors, so that semantic
+ * checks and the language server keep working while a file is half typed.
+ */
+export function sanitizePolicy(value: unknown): Policy | undefined {
+  if (!isObject(value)) return undefined;
+  const policy: Policy = { version: '1' };
+  if (isAction(value.default)) policy.default = value.default;
+  const hide = strings(value.hide);
+  if (hide) policy.hide = hide;
+  const allTools = sanitizeAllTools(value.all_tools);
+  if (allTools) policy.all_tools = allTools;
+  const tools = sanitizeTools(value.tools);
+  if (tools) policy.tools = tools;
+  if (isObject(value.servers)) {
+    policy.servers = {};
+    for (const [name, section] of Object.entries(value.servers)) {
+      if (!isObject(section)) continue;
+      const server: ServerSection = {};
+      if (isObject(section.upstream)) server.upstream = section.upstream as unknown as Upstream;
+      if (isAction(section.default)) server.default = section.default;
+      const serverHide = strings(section.hide);
+      if (serverHide) server.hide = serverHide;
+      const serverAllTools = sanitizeAllTools(section.all_tools);
+      if (serverAllTools) server.all_tools = serverAllTools;
+      const serverTools = sanitizeTools(section.tools);
+      if (serverTools) server.tools = serverTools;
+      policy.servers[name] = server;
+    }
+  }
+  const catalog = strings(value.catalog);
+  if (catalog) policy.catalog = catalog;
+  if (isObject(value.audit)) {
+    const redactKeys = strings(value.audit.redact);
+    policy.audit = redactKeys ? { redact: redactKeys } : {};
+  }
+  if (isObject(value.approval) && Number.isInteger(value.approval.timeout) && (value.approval.timeout as number) >= 1) {
+    policy.approval = { timeout: value.approval.timeout as number };
+  }
+  return policy;
+}
+
+function sanitizeTools(value: unknown): Record<string, Rule> | undefined {
+  if (!isObject(value)) return undefined;
+  const tools: Record<string, Rule> = {};
+  for (const [key, raw] of Object.entries(value)) {
+    if (!isObject(raw) || key.length === 0) continue;
+    const rule: Rule = {};
+    if (isAction(raw.action)) rule.action = raw.action;
+    if (typeof raw.reason === 'string') rule.reason = raw.reason;
+    const limits = sanitizeLimits(raw.limits);
+    if (limits) rule.limits = limits;
+    if (typeof raw.validate_input === 'boolean') rule.validate_input = raw.validate_input;
+    if (isObject(raw.arguments)) rule.arguments = raw.arguments;
+    tools[key] = rule;
+  }
+  return tools;
+}
+
+function sanitizeAllTools(value: unknown): AllTools | undefined {
+  if (!isObject(value)) return undefined;
+  const limits = sanitizeLimits(value.limits);
+  return limits ? { limits } : {};
+}
+
+function sanitizeLimits(value: unknown): Limit[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const limits: Limit[] = [];
+  for (const raw of value) {
+    if (!isObject(raw)) continue;
+    const window = raw.window;
+    const validWindow =
+      window === 'second' || window === 'minute' || window === 'hour' || window === 'day' || (Number.isInteger(window) && (window as number) >= 1);
+    if (!validWindow || !Number.isInteger(raw.max) || (raw.max as number) < 1) continue;
+    const limit: Limit = { window: window as Limit['window'], max: raw.max as number };
+    if (typeof raw.counter === 'string' && raw.counter.length > 0) limit.counter = raw.counter;
+    if (raw.scope === 'session' || raw.scope === 'grant' || raw.scope === 'global') limit.scope = raw.scope;
+    limits.push(limit);
+  }
+  return limits;
+}
+
+function strings(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter((item): item is string => typeof item === 'string' && item.length > 0);
+}
+
+function isAction(value: unknown): value is Action {
+  return value === 'allow' || value === 'deny' || value === 'approve';
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,276 @@
+import { schemaCompileError } from './argumentValidation';
+import type { ToolCatalog } from './catalog';
+import { CompiledPolicy } from './compile';
+import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
+import type { JsonDocument } from './document';
+import { compileGlob, globsOverlap, isGlobPattern } from './glob';
+import { formatJsonPath, type JsonPath } from './jsonPath';
+import { describeWindow, type Limit, type Policy, type Rule } from './model';
+import { isRisky } from './risk';
+import { isObject } from './sanitize';
+import { suggest } from './suggest';
+
+/** Rule sections in lookup order: each server's rules, then the top-level rules. */
+interface Section {
+  server: string | undefined;
+  path: JsonPath;
+  tools: Record<string, Rule>;
+}
+
+function sections(policy: Policy): Section[] {
+  const list: Section[] = [];
+  for (const [server, section] of Object.entries(policy.servers ?? {})) {
+    list.push({ server, path: ['servers', server, 'tools'], tools: section.tools ?? {} });
+  }
+  list.push({ server: undefined, path: ['tools'], tools: policy.tools ?? {} });
+  return list;
+}
+
+/** Checks that a schema cannot express. */
+export function semanticChecks(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined): PolicyDiagnostic[] {
+  const out: PolicyDiagnostic[] = [];
+  checkCounters(document, policy, out);
+  for (const section of sections(policy)) {
+    checkTies(document, section, out);
+    checkArgumentsSchemas(document, section, out);
+  }
+  checkHiddenRules(document, policy, out);
+  if (catalog && !catalog.isEmpty) {
+    for (const section of sections(policy)) checkAgainstCatalog(document, section, catalog, out);
+    checkHideAgainstCatalog(document, policy, catalog, out);
+    checkShadowedAndRisky(document, policy, catalog, out);
+  }
+  return out;
+}
+
+function checkCounters(document: JsonDocument, policy: Policy, out: PolicyDiagnostic[]): void {
+  const seen = new Map<string, { limit: Limit; path: JsonPath }>();
+  const visit = (limits: Limit[] | undefined, base: JsonPath): void => {
+    (limits ?? []).forEach((limit, index) => {
+      if (limit.counter === undefined) return;
+      const path = [...base, index];
+      const key = `${limit.scope ?? 'grant'}\u0000${limit.counter}`;
+      const first = seen.get(key);
+      if (!first) {
+        seen.set(key, { limit, path });
+        return;
+      }
+      if (first.limit.window !== limit.window || first.limit.max !== limit.max) {
+        const field = first.limit.max !== limit.max ? 'max' : 'window';
+        out.push({
+          code: DiagnosticCode.counterMismatch,
+          severity: 'error',
+          message: `counter "${limit.counter}" is ${first.limit.max} per ${describeWindow(first.limit.window)} at ${formatJsonPath(first.path)} but ${limit.max} per ${describeWindow(limit.window)} here: limits sharing a counter must agree on window and max`,
+          range: document.rangeOf([...path, field]),
+          path: [...path, field],
+          data: { counter: limit.counter, first: formatJsonPath(first.path) },
+        });
+      }
+    });
+  };
+  visit(policy.all_tools?.limits, ['all_tools', 'limits']);
+  for (const [key, rule] of Object.entries(policy.tools ?? {})) visit(rule.limits, ['tools', key, 'limits']);
+  for (const [server, section] of Object.entries(policy.servers ?? {})) {
+    visit(section.all_tools?.limits, ['servers', server, 'all_tools', 'limits']);
+    for (const [key, rule] of Object.entries(section.tools ?? {})) visit(rule.limits, ['servers', server, 'tools', key, 'limits']);
+  }
+}
+
+function checkTies(document: JsonDocument, section: Section, out: PolicyDiagnostic[]): void {
+  const globs = Object.keys(section.tools)
+    .map((key, order) => ({ key, order, glob: compileGlob(key), prefix: key.slice(0, key.indexOf('*')) }))
+    .filter((entry) => entry.glob.isGlob);
+  // Two globs can only overlap if one's literal prefix starts the other's: sorted, those are adjacent runs.
+  globs.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.order - b.order));
+  const reported = new Set<string>();
+  for (let i = 0; i < globs.length; i++) {
+    const a = globs[i]!;
+    for (let j = i + 1; j < globs.length && globs[j]!.prefix.startsWith(a.prefix); j++) {
+      const b = globs[j]!;
+      if (a.glob.literalCount !== b.glob.literalCount || !globsOverlap(a.key, b.key)) continue;
+      const [first, later] = a.order < b.order ? [a, b] : [b, a];
+      if (reported.has(later.key)) continue;
+      reported.add(later.key);
+      const path = [...section.path, later.key];
+      out.push({
+        code: DiagnosticCode.globTie,
+        severity: 'warning',
+        message: `"${later.key}" ties with "${first.key}" (both have ${later.glob.literalCount} literal characters): for a tool both match, "${first.key}" wins because it is written first`,
+        range: document.rangeOf(path, 'key'),
+        path,
+        data: { other: first.key },
+      });
+    }
+  }
+}
+
+function checkArgumentsSchemas(document: JsonDocument, section: Section, out: PolicyDiagnostic[]): void {
+  for (const [key, rule] of Object.entries(section.tools)) {
+    if (!rule.arguments) continue;
+    const error = schemaCompileError(rule.arguments);
+    if (!error) continue;
+    const path = [...section.path, key, 'arguments'];
+    out.push({
+      code: DiagnosticCode.invalidArgumentsSchema,
+      severity: 'error',
+      message: `arguments is not a valid JSON Schema: ${error}`,
+      range: document.rangeOf(path),
+      path,
+    });
+  }
+}
+
+function checkHiddenRules(document: JsonDocument, policy: Policy, out: PolicyDiagnostic[]): void {
+  const topHide = policy.hide ?? [];
+  for (const section of sections(policy)) {
+    const hide = section.server === undefined ? topHide : [...topHide, ...(policy.servers?.[section.server]?.hide ?? [])];
+    const globs = hide.map((pattern) => compileGlob(pattern));
+    for (const key of Object.keys(section.tools)) {
+      const hiddenBy = globs.find((glob) => (isGlobPattern(key) ? glob.pattern === key : glob.matches(key)));
+      if (!hiddenBy) continue;
+      const path = [...section.path, key];
+      out.push({
+        code: DiagnosticCode.hiddenRule,
+        severity: 'warning',
+        message: `"${key}" is hidden by "${hiddenBy.pattern}": hidden tools are always denied, so this rule never applies`,
+        range: document.rangeOf(path, 'key'),
+        path,
+        data: { hide: hiddenBy.pattern },
+      });
+    }
+  }
+}
+
+function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+  const scope = section.server !== undefined && catalog.hasServer(section.server) ? section.server : undefined;
+  const where = scope !== undefined ? `server "${scope}"` : 'the tool catalog';
+  for (const [key, rule] of Object.entries(section.tools)) {
+    const path = [...section.path, key];
+    if (isGlobPattern(key)) {
+      const glob = compileGlob(key);
+      let matched = false;
+      for (const name of catalog.toolNamesFor(scope)) if (glob.matches(name)) { matched = true; break; }
+      if (!matched) {
+        out.push({ code: DiagnosticCode.globMatchesNothing, severity: 'warning', message: `"${key}" matches no tool in ${where}`, range: document.rangeOf(path, 'key'), path });
+      }
+      continue;
+    }
+    const tool = catalog.find(key, scope);
+    if (!tool) {
+      const guess = suggest(key, catalog.toolNamesFor(scope));
+      out.push({
+        code: DiagnosticCode.unknownTool,
+        severity: 'warning',
+        message: `unknown tool "${key}" (not in ${where})${guess ? `; did you mean "${guess}"?` : ''}`,
+        range: document.rangeOf(path, 'key'),
+        path,
+        data: guess ? { suggestion: guess } : {},
+      });
+      continue;
+    }
+    checkArgumentNames(document, path, rule, tool.inputSchema, out);
+  }
+}
+
+function checkArgumentNames(document: JsonDocument, rulePath: JsonPath, rule: Rule, inputSchema: Record<string, unknown>, out: PolicyDiagnostic[]): void {
+  const declared = isObject(inputSchema.properties) ? Object.keys(inputSchema.properties) : [];
+  const open = inputSchema.additionalProperties !== false && declared.length === 0;
+  if (open || !rule.arguments) return;
+  const report = (name: string, path: JsonPath, part: 'key' | 'value'): void => {
+    if (declared.includes(name)) return;
+    const guess = suggest(name, declared);
+    out.push({
+      code: DiagnosticCode.unknownArgument,
+      severity: 'warning',
+      message: `the tool has no argument "${name}"${guess ? `; did you mean "${guess}"?` : ''} (its arguments: ${declared.join(', ') || 'none'})`,
+      range: document.rangeOf(path, part),
+      path,
+      data: guess ? { suggestion: guess } : {},
+    });
+  };
+  const properties = rule.arguments.properties;
+  if (isObject(properties)) for (const name of Object.keys(properties)) report(name, [...rulePath, 'arguments', 'properties', name], 'key');
+  const required = rule.arguments.required;
+  if (Array.isArray(required)) {
+    required.forEach((name, index) => {
+      if (typeof name === 'string') report(name, [...rulePath, 'arguments', 'required', index], 'value');
+    });
+  }
+}
+
+function checkHideAgainstCatalog(document: JsonDocument, policy: Policy, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+  const visit = (hide: string[] | undefined, base: JsonPath, server: string | undefined): void => {
+    const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;
+    (hide ?? []).forEach((pattern, index) => {
+      const glob = compileGlob(pattern);
+      let matched = false;
+      for (const name of catalog.toolNamesFor(scope)) if (glob.matches(name)) { matched = true; break; }
+      if (matched) return;
+      const path = [...base, index];
+      const guess = glob.isGlob ? undefined : suggest(pattern, catalog.toolNamesFor(scope));
+      out.push({
+        code: glob.isGlob ? DiagnosticCode.globMatchesNothing : DiagnosticCode.unknownTool,
+        severity: 'warning',
+        message: glob.isGlob ? `"${pattern}" hides no tool of the catalog` : `unknown tool "${pattern}"${guess ? `; did you mean "${guess}"?` : ''}`,
+        range: document.rangeOf(path),
+        path,
+        data: guess ? { suggestion: guess } : {},
+      });
+    });
+  };
+  visit(policy.hide, ['hide'], undefined);
+  for (const [server, section] of Object.entries(policy.servers ?? {})) visit(section.hide, ['servers', server, 'hide'], server);
+}
+
+/**
+ * Resolves every catalog tool through the compiled rules to find globs that never decide
+ * anything, and risky tools allowed with neither a limit nor an argument check.
+ */
+function checkShadowedAndRisky(document: JsonDocument, policy: Policy, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+  const compiled = new CompiledPolicy(policy);
+  const winners = new Set<string>();
+  const matchedGlobs = new Map<string, JsonPath>();
+  const risky = new Map<string, { path: JsonPath; part: 'key' | 'value'; tools: string[] }>();
+  const servers = new Set([...catalog.serverNames(), ...Object.keys(policy.servers ?? {})]);
+  for (const server of servers) {
+    for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) {
+      const plan = compiled.plan(server, tool.name);
+      if (plan.rule) winners.add(plan.rule.pathText);
+      for (const section of sections(policy)) {
+        if (section.server !== undefined && section.server !== server) continue;
+        for (const key of Object.keys(section.tools)) {
+          if (isGlobPattern(key) && compileGlob(key).matches(tool.name)) matchedGlobs.set(formatJsonPath([...section.path, key]), [...section.path, key]);
+        }
+      }
+      const unchecked = !plan.hiddenBy && plan.action === 'allow' && (plan.rule?.limits.length ?? 0) === 0 && !plan.validateInput && !plan.rule?.rule.arguments;
+      if (!unchecked || !isRisky(tool.risk)) continue;
+      const path: JsonPath = plan.rule ? plan.rule.path : plan.decidedBy === 'default' ? ['default'] : ['servers', server, 'default'];
+      const key = formatJsonPath(path);
+      const entry = risky.get(key) ?? { path, part: plan.rule ? 'key' : 'value', tools: [] };
+      const label = `${tool.name} (${tool.risk.class}, ${tool.risk.severity})`;
+      if (!entry.tools.includes(label)) entry.tools.push(label);
+      risky.set(key, entry);
+    }
+  }
+  for (const [text, path] of matchedGlobs) {
+    if (winners.has(text)) continue;
+    out.push({
+      code: DiagnosticCode.shadowedRule,
+      severity: 'info',
+      message: `"${String(path[path.length - 1])}" never decides a call: every catalog tool it matches is decided by a more specific rule`,
+      range: document.rangeOf(path, 'key'),
+      path,
+    });
+  }
+  for (const { path, part, tools } of risky.values()) {
+    const subject = tools.length === 1 ? tools[0] : `${tools.length} risky tools: ${tools.join(', ')}`;
+    out.push({
+      code: DiagnosticCode.riskyAllow,
+      severity: 'warning',
+      message: `allows ${subject} with no limit and no argument check: add a limit or "validate_input": true, or set "action" to "approve" or "deny"`,
+      range: document.rangeOf(path, part),
+      path,
+      data: { tools: tools.map((label) => label.slice(0, label.indexOf(' ('))) },
+    });
+  }
+}

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { loadPolicyFile, type PolicyDiagnostic } from '../../core';
+import { UsageError, type CommandSpec } from '../cliSupport';
+
+interface Reported {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  severity: PolicyDiagnostic['severity'];
+  code: string;
+  message: string;
+}
+
+export const checkCommand: CommandSpec = {
+  usage: 'check [--catalog F]... [--format text|json] POLICY...',
+  summary: 'validate policy files',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { catalog: { type: 'string', multiple: true }, format: { type: 'string', default: 'text' } },
+    });
+    if (values.format !== 'text' && values.format !== 'json') throw new UsageError(`--format must be text or json, not "${values.format}"`);
+    if (positionals.length === 0) throw new UsageError('name at least one policy file');
+    let exitCode = 0;
+    const reported: Reported[] = [];
+    for (const file of positionals) {
+      const loaded = loadPolicyFile(file, values.catalog ?? []);
+      const lines = loaded.document.lines;
+      for (const diagnostic of loaded.diagnostics) {
+        const start = lines.positionAt(diagnostic.range.offset);
+        const end = lines.positionAt(diagnostic.range.offset + diagnostic.range.length);
+        reported.push({
+          file,
+          line: start.line + 1,
+          column: start.character + 1,
+          endLine: end.line + 1,
+          endColumn: end.character + 1,
+          severity: diagnostic.severity,
+          code: diagnostic.code,
+          message: diagnostic.message,
+        });
+        if (diagnostic.code === 'unreadable-file') exitCode = 2;
+        else if (diagnostic.severity === 'error') exitCode = Math.max(exitCode, 1);
+      }
+    }
+    if (values.format === 'json') process.stdout.write(`${JSON.stringify(reported, null, 2)}\n`);
+    else for (const item of reported) process.stdout.write(`${item.file}:${item.line}:${item.column}: ${item.severity}: ${item.message} [${item.code}]\n`);
+    return exitCode;
+  },
+};

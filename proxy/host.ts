@@ -1,0 +1,73 @@
+/**
+ * The contract between the local proxy and its embedders (the `serve` command and the VS
+ * Code extension). `createProxyHost` in ./serveHost implements it.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Approver, DecisionEvent } from '../core';
+
+export interface ProxyHostOptions {
+  /** The policy file; its `servers.*.upstream` are the guarded servers. Watched for changes. */
+  policyPath: string;
+  /** 0 (the default) = any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Bearer token clients must send; random per start when absent. */
+  token?: string;
+  /** Where the token is written (mode 0600); false = nowhere. Default: ~/.mcp-policy/serve-<port>.token */
+  tokenFile?: string | false;
+  /** JSON Lines audit log. */
+  auditFile?: string;
+  /** Asked for `approve` calls before elicitation: the VS Code extension plugs in here. */
+  approver?: Approver;
+  /** Extra catalog files for validate_input fallbacks. */
+  catalogFiles?: string[];
+}
+
+export interface GuardedServer {
+  name: string;
+  /** http://127.0.0.1:PORT/servers/NAME/mcp */
+  url: string;
+}
+
+export interface ProxyHostStatus {
+  port: number;
+  host: string;
+  token: string;
+  tokenFile: string | undefined;
+  servers: GuardedServer[];
+}
+
+export interface UpstreamOutcome {
+  /** The decision event's id. */
+  id: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+export interface PolicyReload {
+  ok: boolean;
+  /** "file:line:col: error: message [code]" lines when not ok. */
+  errors: string[];
+  servers: string[];
+}
+
+export interface ProxyHostEvents {
+  /** Every decision, emitted when it is made (before a forwarded call goes upstream). */
+  decision: [DecisionEvent];
+  /** A forwarded call's upstream answer. */
+  upstream: [UpstreamOutcome];
+  /** The policy file changed: reloaded, or kept the last good one. */
+  policy: [PolicyReload];
+  /** An upstream failed to start or died; the proxy stays up. */
+  problem: [{ server?: string; message: string }];
+}
+
+export interface ProxyHost extends EventEmitter<ProxyHostEvents> {
+  /** Rejects with a readable message when the policy is invalid or the port is taken. */
+  start(): Promise<ProxyHostStatus>;
+  /** Closes the listener, every session and every upstream process. */
+  stop(): Promise<void>;
+  readonly status: ProxyHostStatus | undefined;
+}
