@@ -143,7 +143,6 @@ export class PolicyEngine {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      timer.unref?.();
     });
     try {
       const answer = await Promise.race([
