@@ -5,12 +5,18 @@
 //   const server = await startCodeServer({ vsix, workspace });      // fresh profile every run
 //   const ui = await launchBrowser({ screenshotsDir });
 //   await ui.openWorkbench(server.workbenchUrl);
-//   await ui.runCommand('MCP Policy: Something');
+//   await server.waitForExtensionActivated('mcp-policy.mcp-policy');  // optional
+//   await ui.runCommand('MCP Policy: Something');                   // label as the palette shows it
 //   await ui.waitForNotification(/done/);
 //   await ui.close(); await server.stop();
 //
 // Every server is also killed (whole process group) when the test process exits, is
 // interrupted (SIGINT/SIGTERM/SIGHUP) or a test throws, so no code-server is left behind.
+//
+// Debugging: server.logs() (code-server's stdout), server.vscodeLogs() (files under
+// <userDataDir>/logs: exthost1/remoteexthost.log has activations and extension errors,
+// exthost1/<publisher.name>/<Channel>.log each LogOutputChannel), ui.consoleLogs() (the
+// browser console, which receives extensions' console.log as "[Extension Host] ...").
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -134,6 +140,13 @@ export interface CodeServer {
   dirs: { root: string; home: string; userDataDir: string; extensionsDir: string };
   /** All VS Code log files under `<userDataDir>/logs` (server, exthost, extension output channels). */
   vscodeLogs: () => string;
+  /** Polls the VS Code log files until `pattern` matches; returns the match. */
+  waitForVscodeLog: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>;
+  /**
+   * Waits until the extension host has activated `extensionId` ("publisher.name"), from the
+   * exthost log line `ExtensionService#_doActivateExtension <id>, ...`.
+   */
+  waitForExtensionActivated: (extensionId: string, timeoutMs?: number) => Promise<void>;
 }
 
 interface Live {
@@ -248,6 +261,7 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       'extensions.autoUpdate': false,
       'extensions.autoCheckUpdates': false,
       'update.mode': 'none',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
       ...opts.settings,
     };
     writeFileSync(join(dirs.userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -305,6 +319,16 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
     child.unref();
     for (const s of [child.stdout, child.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
 
+    const waitForVscodeLog = async (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = pattern.exec(readVscodeLogs(dirs.userDataDir));
+        if (m) return m;
+        if (Date.now() >= deadline) throw new Error(`no ${String(pattern)} in the VS Code logs after ${timeoutMs} ms`);
+        await delay(200);
+      }
+    };
+
     const url = `http://127.0.0.1:${port}/`;
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> =>
@@ -329,6 +353,10 @@ export async function startCodeServer(opts: StartCodeServerOptions): Promise<Cod
       stop,
       dirs,
       vscodeLogs: () => readVscodeLogs(dirs.userDataDir),
+      waitForVscodeLog,
+      waitForExtensionActivated: async (extensionId: string, timeoutMs?: number) => {
+        await waitForVscodeLog(new RegExp(`_doActivateExtension ${escapeRegExp(extensionId)}\\b`, 'i'), timeoutMs);
+      },
     };
   } catch (error) {
     if (entry.pid) killGroup(entry.pid, 'SIGKILL');
@@ -393,6 +421,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-component-update',
   '--disable-sync',
   '--disable-dev-shm-usage',
+  '--disable-breakpad',
+  '--disable-crash-reporter',
 ];
 
 export interface Workbench {
@@ -404,6 +434,8 @@ export interface Workbench {
   runCommand: (title: string, timeoutMs?: number) => Promise<void>;
   /** Waits for a notification toast whose text matches, returns its text. */
   waitForNotification: (text: string | RegExp, timeoutMs?: number) => Promise<string>;
+  /** Browser console so far; includes what extensions console.log() ("[Extension Host] ..."). */
+  consoleLogs: () => string;
   /** PNG into screenshotsDir (default <repo>/out/e2e-screenshots); returns its path. */
   screenshot: (name: string) => Promise<string>;
   screenshotsDir: string;
@@ -413,6 +445,13 @@ export interface Workbench {
 export async function launchBrowser(opts: { screenshotsDir?: string; executablePath?: string } = {}): Promise<Workbench> {
   const profile = await mkdtemp(join(tmpdir(), 'mcp-policy-chromium-'));
   const screenshotsDir = resolve(opts.screenshotsDir ?? join(repoRoot(), 'out', 'e2e-screenshots'));
+  // Debian's /usr/bin/chromium wrapper and crashpad write to $HOME/.config/chromium whatever the
+  // --user-data-dir: give the browser a HOME inside the temp profile too.
+  const home = join(profile, 'home');
+  mkdirSync(join(home, '.config'), { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  Object.assign(env, { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') });
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
@@ -420,12 +459,20 @@ export async function launchBrowser(opts: { screenshotsDir?: string; executableP
       headless: true,
       args: [...CHROMIUM_ARGS],
       viewport: { width: 1400, height: 900 },
+      env,
     });
   } catch (error) {
     await rm(profile, { recursive: true, force: true });
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
+  let consoleText = '';
+  page.on('console', (msg) => {
+    consoleText += `[${msg.type()}] ${msg.text()}\n`;
+  });
+  page.on('pageerror', (error) => {
+    consoleText += `[pageerror] ${String(error)}\n`;
+  });
 
   const openWorkbench = async (url: string, timeoutMs = 60_000): Promise<void> => {
     await page.goto(url, { timeout: timeoutMs });
@@ -436,16 +483,33 @@ export async function launchBrowser(opts: { screenshotsDir?: string; executableP
   const runCommand = async (title: string, timeoutMs = 30_000): Promise<void> => {
     const widget = page.locator('.quick-input-widget');
     const input = widget.locator('input.input');
-    await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: timeoutMs });
-    await input.fill(`>${title}`);
     const exact = new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`);
     const row = widget.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: exact }) }).first();
-    await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    const deadline = Date.now() + timeoutMs;
+    // The palette computes its list when it opens, and an extension's commands only appear
+    // once the (remote) extension host has registered it, a few seconds after the workbench
+    // shows: so reopen the palette until the row is there.
+    for (let attempt = 1; ; attempt++) {
+      const left = Math.max(1, deadline - Date.now());
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: left });
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ state: 'visible', timeout: Math.min(Math.max(1, deadline - Date.now()), 1000 * attempt) });
+        break;
+      } catch (error) {
+        const shown = await widget.locator('.monaco-list-row .label-name').allInnerTexts().catch(() => []);
+        await page.keyboard.press('Escape');
+        await widget.waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+        if (Date.now() >= deadline) {
+          throw new Error(`command "${title}" not in the palette after ${timeoutMs} ms (shown: ${JSON.stringify(shown)})`, { cause: error });
+        }
+      }
+    }
     const focused = (await row.getAttribute('class'))?.split(/\s+/).includes('focused') ?? false;
     if (focused) await input.press('Enter');
     else await row.click();
-    await widget.waitFor({ state: 'hidden', timeout: timeoutMs });
+    await widget.waitFor({ state: 'hidden', timeout: Math.max(1, deadline - Date.now()) + 5000 });
   };
 
   const waitForNotification = async (text: string | RegExp, timeoutMs = 30_000): Promise<string> => {
@@ -468,7 +532,7 @@ export async function launchBrowser(opts: { screenshotsDir?: string; executableP
       await rm(profile, { recursive: true, force: true, maxRetries: 3 });
     })());
 
-  return { context, page, openWorkbench, runCommand, waitForNotification, screenshot, screenshotsDir, close };
+  return { context, page, openWorkbench, runCommand, waitForNotification, consoleLogs: () => consoleText, screenshot, screenshotsDir, close };
 }
 
 // ---------------------------------------------------------------------------------------
