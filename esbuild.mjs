@@ -19,6 +19,7 @@ const entries = [
 const optional = [
   { entryPoints: ['server/main.ts'], outfile: 'dist/server.js' },
   { entryPoints: ['examples/crm/server/main.ts'], outfile: 'dist/demo-crm-server.js', banner: { js: '#!/usr/bin/env node' } },
+  { entryPoints: ['examples/crm/agent/main.ts'], outfile: 'dist/demo-agent.js' },
   { entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
 ];
 import { existsSync } from 'node:fs';

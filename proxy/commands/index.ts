@@ -1,11 +1,17 @@
 import type { CommandSpec } from '../cliSupport';
+import { catalogCommand } from './catalog';
 import { checkCommand } from './check';
 import { explainCommand } from './explain';
 import { lspCommand } from './lsp';
+import { proxyCommand } from './proxy';
+import { serveCommand } from './serve';
 
 /** Every subcommand of `mcp-policy`, by name. */
 export const commands: Record<string, CommandSpec> = {
+  catalog: catalogCommand,
   check: checkCommand,
   explain: explainCommand,
   lsp: lspCommand,
+  proxy: proxyCommand,
+  serve: serveCommand,
 };

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { loadPolicyFile, newEventId, type Upstream } from '../../core';
+import { FileAuditSink, StderrAuditSink } from '../auditLog';
+import { UsageError, splitAtDoubleDash, type CommandSpec } from '../cliSupport';
+import { PolicyGuard, policyErrors } from '../policyGuard';
+import { HttpProxyHost } from '../serveHost';
+import { SessionRelay } from '../sessionRelay';
+import { commandProblem } from '../upstreamLink';
+import { untilStopped } from './runUntilSignal';
+import { printListening, parsePort, parseSeconds } from './serveSupport';
+
+export const proxyCommand: CommandSpec = {
+  usage: 'proxy POLICY [--server S] [--audit F] [--port N] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
+  summary: 'guard one MCP server: stdio downstream, or Streamable HTTP on 127.0.0.1 with --port',
+  async run(args) {
+    const { own, command } = splitAtDoubleDash(args);
+    const { values, positionals } = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        server: { type: 'string' },
+        audit: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        url: { type: 'string' },
+        catalog: { type: 'string', multiple: true },
+        'call-timeout': { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('name exactly one policy file');
+    if (command !== undefined && command.length === 0) throw new UsageError('-- must be followed by the upstream command');
+    if (command && values.url) throw new UsageError('give either -- CMD or --url, not both');
+    const policyPath = positionals[0]!;
+    const loaded = loadPolicyFile(policyPath, values.catalog ?? []);
+    if (!loaded.compiled) {
+      process.stderr.write(`${policyErrors(loaded).join('\n')}\nmcp-policy proxy: the policy has errors; no proxy started\n`);
+      return 1;
+    }
+    const names = loaded.compiled.serverNames;
+    const server = values.server ?? (names.length === 1 ? names[0]! : 'default');
+    let upstream: Upstream | undefined;
+    // A command typed on the command line runs where it was typed; one from the policy, beside the policy.
+    if (command) upstream = { command: command[0]!, args: command.slice(1), cwd: process.cwd() };
+    else if (values.url) upstream = { url: values.url };
+    else upstream = loaded.policy?.servers?.[server]?.upstream;
+    if (!upstream) throw new UsageError(`no upstream: give -- CMD ARG..., --url URL, or servers.${server}.upstream in the policy`);
+    const callTimeoutMs = parseSeconds(values['call-timeout'], '--call-timeout');
+    const audit = values.audit ? new FileAuditSink(values.audit) : new StderrAuditSink();
+
+    if (values.port !== undefined) {
+      const host = new HttpProxyHost({
+        policyPath,
+        port: parsePort(values.port),
+        catalogFiles: values.catalog ?? [],
+        audit,
+        single: { server, upstream },
+        ...(values.host ? { host: values.host } : {}),
+        ...(values.token ? { token: values.token } : {}),
+        ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
+        ...(callTimeoutMs ? { callTimeoutMs } : {}),
+      });
+      printListening(await host.start());
+      await untilStopped();
+      await host.stop();
+      return 0;
+    }
+
+    const guard = new PolicyGuard({ policyPath, catalogFiles: values.catalog ?? [], audit });
+    const problem = commandProblem(upstream, guard.policyFolder);
+    if (problem) {
+      guard.close();
+      throw new Error(`upstream "${server}" cannot be started: ${problem}`);
+    }
+    const relay = new SessionRelay({
+      guard,
+      identity: { server, grant: 'stdio', session: newEventId() },
+      downstream: new StdioServerTransport(),
+      upstream,
+      ...(callTimeoutMs ? { callTimeoutMs } : {}),
+    });
+    try {
+      await relay.start(true);
+    } catch (error) {
+      guard.close();
+      throw error;
+    }
+    guard.watch();
+    await untilStopped((stop) => {
+      process.stdin.once('end', stop);
+      process.stdin.once('close', stop);
+    });
+    await relay.close();
+    guard.close();
+    return 0;
+  },
+};

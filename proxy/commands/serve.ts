@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { FileAuditSink, StderrAuditSink } from '../auditLog';
+import { UsageError, type CommandSpec } from '../cliSupport';
+import { PolicyLoadError } from '../policyGuard';
+import { HttpProxyHost } from '../serveHost';
+import { untilStopped } from './runUntilSignal';
+import { parsePort, parseSeconds, printListening } from './serveSupport';
+
+export const serveCommand: CommandSpec = {
+  usage: 'serve POLICY [--port N] [--host H] [--audit F] [--token T] [--token-file F]',
+  summary: 'guard every servers.*.upstream of the policy over HTTP, each at /servers/S/mcp',
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        audit: { type: 'string' },
+        token: { type: 'string' },
+        'token-file': { type: 'string' },
+        catalog: { type: 'string', multiple: true },
+        'call-timeout': { type: 'string' },
+      },
+    });
+    if (positionals.length !== 1) throw new UsageError('name exactly one policy file');
+    const callTimeoutMs = parseSeconds(values['call-timeout'], '--call-timeout');
+    const host = new HttpProxyHost({
+      policyPath: positionals[0]!,
+      port: values.port === undefined ? 0 : parsePort(values.port),
+      catalogFiles: values.catalog ?? [],
+      audit: values.audit ? new FileAuditSink(values.audit) : new StderrAuditSink(),
+      ...(values.host ? { host: values.host } : {}),
+      ...(values.token ? { token: values.token } : {}),
+      ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
+      ...(callTimeoutMs ? { callTimeoutMs } : {}),
+    });
+    try {
+      printListening(await host.start());
+    } catch (error) {
+      if (error instanceof PolicyLoadError) {
+        process.stderr.write(`${error.errors.join('\n')}\nmcp-policy serve: the policy has errors; no proxy started\n`);
+        return 1;
+      }
+      throw error;
+    }
+    await untilStopped();
+    await host.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,23 @@
+/** Option parsing and the start-up lines shared by `proxy --port` and `serve`. */
+import type { ProxyHostStatus } from '../host';
+import { UsageError } from '../cliSupport';
+
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, not "${text}"`);
+  return port;
+}
+
+export function parseSeconds(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`${option} must be a number of seconds, not "${text}"`);
+  return seconds * 1000;
+}
+
+/** Tests and scripts read the URL and token from these lines. */
+export function printListening(status: ProxyHostStatus): void {
+  for (const server of status.servers) process.stderr.write(`mcp-policy: guarding ${server.name} at ${server.url}\n`);
+  process.stderr.write(`mcp-policy: bearer token: ${status.token}${status.tokenFile ? ` (also in ${status.tokenFile})` : ''}\n`);
+  process.stderr.write(`mcp-policy: listening on http://${status.host}:${status.port}\n`);
+}

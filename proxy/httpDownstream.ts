@@ -1,0 +1,94 @@
+/**
+ * The downstream side of one HTTP MCP session: the SDK's Streamable HTTP server transport, plus
+ * a small buffer so server-initiated messages sent before the client opened its GET stream
+ * (tools/list_changed right after initialize) are delivered instead of dropped.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { isRequest, isResponse, type JSONRPCMessage } from './jsonRpc';
+
+const MAX_BUFFERED = 1000;
+/** handleRequest registers the GET stream a few ticks after it is called. */
+const GET_STREAM_SETTLE_MS = 20;
+
+export class HttpDownstream implements Transport {
+  readonly inner: StreamableHTTPServerTransport;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private standaloneOpen = false;
+  private readonly closeListeners: Array<() => void> = [];
+  private buffered: JSONRPCMessage[] = [];
+
+  constructor(readonly sessionId: string) {
+    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
+    this.inner.onclose = () => {
+      this.onclose?.();
+      for (const listener of this.closeListeners) listener();
+    };
+    this.inner.onerror = (error) => this.onerror?.(error);
+    this.inner.onmessage = (message) => {
+      // A request opens a stream the buffered messages can ride on.
+      if (this.buffered.length > 0 && isRequest(message)) this.flush({ relatedRequestId: message.id });
+      this.onmessage?.(message);
+    };
+  }
+
+  /** For the listener's bookkeeping; `onclose` belongs to the relay. */
+  onclosed(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  async handleRequest(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    const opensStandalone = req.method === 'GET';
+    if (opensStandalone) {
+      res.once('close', () => {
+        this.standaloneOpen = false;
+      });
+      setTimeout(() => {
+        this.standaloneOpen = !res.writableEnded;
+        if (this.standaloneOpen) this.flush(undefined);
+      }, GET_STREAM_SETTLE_MS).unref();
+    }
+    await this.inner.handleRequest(req, res, body);
+  }
+
+  start(): Promise<void> {
+    return this.inner.start();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const related = options?.relatedRequestId;
+    if (isResponse(message)) {
+      await this.inner.send(message);
+      return;
+    }
+    if (related !== undefined) {
+      try {
+        await this.inner.send(message, { relatedRequestId: related });
+        return;
+      } catch {
+        // That request's stream is gone: fall back to the session's own stream.
+      }
+    }
+    if (!this.standaloneOpen) {
+      if (this.buffered.length < MAX_BUFFERED) this.buffered.push(message);
+      return;
+    }
+    await this.inner.send(message);
+  }
+
+  private flush(options: TransportSendOptions | undefined): void {
+    const messages = this.buffered;
+    this.buffered = [];
+    for (const message of messages) {
+      const sent = options?.relatedRequestId !== undefined ? this.inner.send(message, { relatedRequestId: options.relatedRequestId }) : this.inner.send(message);
+      sent.catch(() => undefined);
+    }
+  }
+}

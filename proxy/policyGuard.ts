@@ -1,0 +1,137 @@
+/**
+ * The state every session of one proxy shares: the policy in force (hot-reloaded), the engine
+ * and its counters, the input schemas seen upstream, the audit sink and the event emitter.
+ */
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { loadPolicyFile, PolicyEngine, type Approver, type DecisionEvent, type LoadedPolicy, type ToolCatalog } from '../core';
+import type { AuditSink } from './auditLog';
+import type { ProxyHostEvents, UpstreamOutcome } from './host';
+
+export interface PolicyGuardOptions {
+  policyPath: string;
+  catalogFiles?: string[];
+  audit?: AuditSink;
+  approver?: Approver;
+}
+
+/** "file:line:col: error: message [code]" for each error of a policy that does not compile. */
+export function policyErrors(loaded: LoadedPolicy): string[] {
+  const lines = loaded.document.lines;
+  return loaded.diagnostics
+    .filter((diagnostic) => diagnostic.severity === 'error')
+    .map((diagnostic) => {
+      const { line, character } = lines.positionAt(diagnostic.range.offset);
+      return `${loaded.path}:${line + 1}:${character + 1}: error: ${diagnostic.message} [${diagnostic.code}]`;
+    });
+}
+
+export class PolicyLoadError extends Error {
+  constructor(readonly errors: string[]) {
+    super(`the policy has errors; no proxy started:\n${errors.join('\n')}`);
+  }
+}
+
+const RELOAD_DEBOUNCE_MS = 100;
+
+export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
+  readonly policyPath: string;
+  readonly policyFolder: string;
+  readonly engine: PolicyEngine;
+  readonly approver: Approver | undefined;
+  private loaded: LoadedPolicy;
+  private catalog: ToolCatalog;
+  /** Input schemas from upstream tools/list answers, by server: any session's answer serves all. */
+  private readonly upstreamSchemas = new Map<string, Map<string, Record<string, unknown>>>();
+  private watcher: FSWatcher | undefined;
+  private reloadTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PolicyGuardOptions) {
+    super();
+    this.policyPath = resolve(options.policyPath);
+    this.policyFolder = dirname(this.policyPath);
+    this.approver = options.approver;
+    const loaded = loadPolicyFile(this.policyPath, options.catalogFiles ?? []);
+    if (!loaded.compiled) throw new PolicyLoadError(policyErrors(loaded));
+    this.loaded = loaded;
+    this.catalog = loaded.catalog;
+    this.engine = new PolicyEngine(loaded.compiled, { inputSchemas: (server, tool) => this.inputSchema(server, tool) });
+  }
+
+  get policy(): LoadedPolicy {
+    return this.loaded;
+  }
+
+  inputSchema(server: string, tool: string): Record<string, unknown> | undefined {
+    return this.upstreamSchemas.get(server)?.get(tool) ?? this.catalog.find(tool, server)?.inputSchema;
+  }
+
+  hasUpstreamSchemas(server: string): boolean {
+    return this.upstreamSchemas.has(server);
+  }
+
+  rememberTools(server: string, tools: readonly unknown[], replace: boolean): void {
+    let known = this.upstreamSchemas.get(server);
+    if (!known || replace) {
+      known = new Map();
+      this.upstreamSchemas.set(server, known);
+    }
+    for (const tool of tools) {
+      const entry = tool as { name?: unknown; inputSchema?: unknown };
+      if (typeof entry.name === 'string' && entry.inputSchema && typeof entry.inputSchema === 'object') {
+        known.set(entry.name, entry.inputSchema as Record<string, unknown>);
+      }
+    }
+  }
+
+  recordDecision(event: DecisionEvent): void {
+    this.options.audit?.decision(event);
+    this.emit('decision', event);
+  }
+
+  recordOutcome(event: DecisionEvent, outcome: UpstreamOutcome): void {
+    this.options.audit?.outcome(event, outcome);
+    this.emit('upstream', outcome);
+  }
+
+  reportProblem(message: string, server?: string): void {
+    this.emit('problem', server === undefined ? { message } : { server, message });
+  }
+
+  /** fs.watch on the folder survives editors that save by rename, which a file watch does not. */
+  watch(): void {
+    if (this.watcher) return;
+    const name = basename(this.policyPath);
+    this.watcher = watch(this.policyFolder, (_event, file) => {
+      if (file !== null && file !== name) return;
+      clearTimeout(this.reloadTimer);
+      this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+    });
+    this.watcher.on('error', (error) => this.reportProblem(`cannot watch the policy: ${error.message}`));
+  }
+
+  /** A valid policy takes effect for the next call, counters kept; an invalid one changes nothing. */
+  reload(): void {
+    const loaded = loadPolicyFile(this.policyPath, this.options.catalogFiles ?? []);
+    if (!loaded.compiled) {
+      const errors = policyErrors(loaded);
+      process.stderr.write(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);
+      this.emit('policy', { ok: false, errors, servers: this.loaded.compiled?.serverNames ?? [] });
+      return;
+    }
+    if (loaded.compiled.hash === this.loaded.compiled?.hash) return;
+    this.loaded = loaded;
+    this.catalog = loaded.catalog;
+    this.engine.setPolicy(loaded.compiled);
+    process.stderr.write(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
+    this.emit('policy', { ok: true, errors: [], servers: loaded.compiled.serverNames });
+  }
+
+  close(): void {
+    clearTimeout(this.reloadTimer);
+    this.watcher?.close();
+    this.watcher = undefined;
+    this.options.audit?.close();
+  }
+}

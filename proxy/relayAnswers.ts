@@ -1,0 +1,42 @@
+/** Answers the proxy gives in the upstream's place: a fail-closed denial and a dead upstream. */
+import { DECISION_META_KEY, newEventId, type CompiledPolicy, type DecisionEvent } from '../core';
+import type { UpstreamOutcome } from './host';
+
+export function failClosedEvent(
+  policy: CompiledPolicy,
+  call: { server: string; tool: string; session: string; client: string | undefined },
+  error: unknown,
+): DecisionEvent {
+  const now = Date.now();
+  const event: DecisionEvent = {
+    id: newEventId(now),
+    time: new Date(now).toISOString(),
+    server: call.server,
+    tool: call.tool,
+    // The arguments are left out: redacting them may be what failed.
+    arguments: {},
+    decision: 'denied',
+    rule: 'default',
+    reason: `the proxy failed while deciding, so the call was not forwarded: ${(error as Error)?.message ?? String(error)}`,
+    policy: policy.hash,
+    evalMicros: 0,
+    session: call.session,
+  };
+  if (call.client !== undefined) event.client = call.client;
+  return event;
+}
+
+export function upstreamFailureResult(event: DecisionEvent, outcome: UpstreamOutcome): Record<string, unknown> {
+  const upstream: NonNullable<DecisionEvent['upstream']> = { ok: false, ms: outcome.ms };
+  if (outcome.error !== undefined) upstream.error = outcome.error;
+  return {
+    content: [
+      {
+        type: 'text',
+        text: `[UPSTREAM FAILED] ${event.tool}: ${outcome.error ?? 'no answer'}. The call was ${event.decision} and forwarded; whether it took effect is unknown. The next request restarts the upstream.`,
+      },
+    ],
+    isError: true,
+    _meta: { [DECISION_META_KEY]: { ...event, upstream } },
+  };
+}

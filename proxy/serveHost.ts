@@ -1,0 +1,144 @@
+/**
+ * The HTTP proxy as an embeddable object: `serve` (every `servers.*.upstream` at
+ * /servers/S/mcp), `proxy --port` (one upstream at /mcp) and the VS Code extension use it.
+ */
+import { EventEmitter } from 'node:events';
+import { isUrlUpstream, type Upstream } from '../core';
+import { FileAuditSink, type AuditSink } from './auditLog';
+import type { GuardedServer, ProxyHost, ProxyHostEvents, ProxyHostOptions, ProxyHostStatus } from './host';
+import { HttpFront, randomToken } from './httpFront';
+import { PolicyGuard } from './policyGuard';
+import { SessionRelay } from './sessionRelay';
+import { defaultTokenFile, removeTokenFile, writeTokenFile } from './tokenFile';
+import { commandProblem } from './upstreamLink';
+
+export interface HttpProxyOptions extends ProxyHostOptions {
+  /** Overrides the audit file (the CLI's stderr lines). */
+  audit?: AuditSink;
+  /** `proxy --port`: one upstream at /mcp instead of the policy's servers. */
+  single?: { server: string; upstream: Upstream };
+  callTimeoutMs?: number;
+}
+
+const SERVER_PATH = /^\/servers\/([^/]+)\/mcp\/?$/;
+
+export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements ProxyHost {
+  private guard: PolicyGuard | undefined;
+  private front: HttpFront | undefined;
+  private current: ProxyHostStatus | undefined;
+
+  constructor(private readonly options: HttpProxyOptions) {
+    super();
+  }
+
+  get status(): ProxyHostStatus | undefined {
+    return this.current;
+  }
+
+  async start(): Promise<ProxyHostStatus> {
+    if (this.current) return this.current;
+    const audit = this.options.audit ?? (this.options.auditFile ? new FileAuditSink(this.options.auditFile) : undefined);
+    const guard = new PolicyGuard({
+      policyPath: this.options.policyPath,
+      catalogFiles: this.options.catalogFiles ?? [],
+      ...(audit ? { audit } : {}),
+      ...(this.options.approver ? { approver: this.options.approver } : {}),
+    });
+    try {
+      const problems = this.upstreamProblems(guard);
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+      guard.on('decision', (event) => this.emit('decision', event));
+      guard.on('upstream', (outcome) => this.emit('upstream', outcome));
+      guard.on('policy', (reload) => this.emit('policy', reload));
+      guard.on('problem', (problem) => this.emit('problem', problem));
+      const token = this.options.token ?? randomToken();
+      const host = this.options.host ?? '127.0.0.1';
+      const front = new HttpFront({
+        host,
+        port: this.options.port ?? 0,
+        token,
+        route: (pathname) => this.route(guard, pathname),
+        openSession: async (identity, downstream) => {
+          const upstream = this.upstreamFor(guard, identity.server);
+          if (!upstream) throw new Error(`no upstream for ${identity.server}`);
+          const relay = new SessionRelay({ guard, identity, downstream, upstream, ...(this.options.callTimeoutMs ? { callTimeoutMs: this.options.callTimeoutMs } : {}) });
+          await relay.start();
+          return { close: () => relay.close() };
+        },
+      });
+      const port = await front.listen();
+      const tokenFile = this.options.tokenFile === false ? undefined : (this.options.tokenFile ?? defaultTokenFile(this.options.single ? 'proxy' : 'serve', port));
+      if (tokenFile) writeTokenFile(tokenFile, token);
+      guard.watch();
+      this.guard = guard;
+      this.front = front;
+      this.current = { port, host, token, tokenFile, servers: this.servers(guard, host, port) };
+      return this.current;
+    } catch (error) {
+      guard.close();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const front = this.front;
+    const guard = this.guard;
+    const status = this.current;
+    this.front = undefined;
+    this.guard = undefined;
+    this.current = undefined;
+    await front?.close();
+    guard?.close();
+    removeTokenFile(status?.tokenFile);
+  }
+
+  /** The listed servers follow hot reloads; new sessions see the current list. */
+  private servers(guard: PolicyGuard, host: string, port: number): GuardedServer[] {
+    const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (this.options.single) return [{ name: this.options.single.server, url: `${base}/mcp` }];
+    return this.serverNames(guard).map((name) => ({ name, url: `${base}/servers/${encodeURIComponent(name)}/mcp` }));
+  }
+
+  private serverNames(guard: PolicyGuard): string[] {
+    const sections = guard.policy.policy?.servers ?? {};
+    return Object.keys(sections).filter((name) => sections[name]?.upstream !== undefined);
+  }
+
+  private route(guard: PolicyGuard, pathname: string): string | undefined {
+    if (this.options.single) return pathname === '/mcp' || pathname === '/mcp/' ? this.options.single.server : undefined;
+    const match = SERVER_PATH.exec(pathname);
+    if (!match) return undefined;
+    const name = decodeURIComponent(match[1]!);
+    return this.upstreamFor(guard, name) ? name : undefined;
+  }
+
+  private upstreamFor(guard: PolicyGuard, server: string): Upstream | undefined {
+    if (this.options.single) return server === this.options.single.server ? this.options.single.upstream : undefined;
+    return guard.policy.policy?.servers?.[server]?.upstream;
+  }
+
+  private upstreamProblems(guard: PolicyGuard): string[] {
+    if (this.options.single) {
+      const problem = commandProblem(this.options.single.upstream, guard.policyFolder);
+      return problem ? [`upstream "${this.options.single.server}": ${problem}`] : [];
+    }
+    const names = this.serverNames(guard);
+    if (names.length === 0) return [`${guard.policyPath} names no servers.*.upstream to guard`];
+    const problems: string[] = [];
+    for (const name of names) {
+      const upstream = this.upstreamFor(guard, name);
+      const problem = upstream && commandProblem(upstream, guard.policyFolder);
+      if (problem) problems.push(`upstream "${name}" cannot be started: ${problem}`);
+    }
+    return problems;
+  }
+
+  /** For the status line: "node a.js" or the URL. */
+  static describe(upstream: Upstream): string {
+    return isUrlUpstream(upstream) ? upstream.url : [upstream.command, ...(upstream.args ?? [])].join(' ');
+  }
+}
+
+export function createProxyHost(options: ProxyHostOptions): ProxyHost {
+  return new HttpProxyHost(options);
+}

@@ -1,0 +1,187 @@
+/**
+ * One upstream MCP connection for one downstream session: started on demand, restarted with
+ * backoff after it dies, and re-initialized with the client's own `initialize` when it is.
+ */
+import { existsSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { isUrlUpstream, type Upstream } from '../core';
+import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RpcRequest } from './jsonRpc';
+
+export interface UpstreamLinkOptions {
+  server: string;
+  upstream: Upstream;
+  /** Where a command upstream runs when it names no cwd: the policy's folder. */
+  defaultCwd: string;
+  onmessage: (message: JSONRPCMessage) => void;
+  /** The connection died; every request waiting on it must be answered by the caller. */
+  onfailure: (reason: string) => void;
+}
+
+const MAX_BACKOFF_MS = 5000;
+/** An upstream that lived this long is healthy again: its next death restarts at once. */
+const HEALTHY_AFTER_MS = 10000;
+const REINITIALIZE_TIMEOUT_MS = 30000;
+
+export class UpstreamLink {
+  private transport: Transport | undefined;
+  private starting: Promise<void> | undefined;
+  private closed = false;
+  private failures = 0;
+  private startedAt = 0;
+  private initializeParams: Record<string, unknown> | undefined;
+  private protocolVersion: string | undefined;
+  private ownIds = 0;
+  private reinitializing: { id: string; resolve: () => void; reject: (error: Error) => void } | undefined;
+
+  constructor(private readonly options: UpstreamLinkOptions) {}
+
+  get running(): boolean {
+    return this.transport !== undefined && this.starting === undefined;
+  }
+
+  /** The client's initialize, replayed after a restart so the new upstream knows the client. */
+  rememberInitialize(params: Record<string, unknown> | undefined): void {
+    this.initializeParams = params ?? {};
+  }
+
+  /** The HTTP client transport sends the negotiated version as a header on every request. */
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
+    this.transport?.setProtocolVersion?.(version);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    await this.ensureStarted();
+    const transport = this.transport;
+    if (!transport) throw new Error(`upstream "${this.options.server}" is not running`);
+    await transport.send(message);
+  }
+
+  /** Starts the upstream if it is not running; after a death, waits out the backoff first. */
+  ensureStarted(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`upstream "${this.options.server}" is closed`));
+    if (this.starting) return this.starting;
+    if (this.transport) return Promise.resolve();
+    const restart = this.startedAt > 0;
+    this.starting = this.start(restart).finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const transport = this.transport;
+    this.transport = undefined;
+    await transport?.close().catch(() => undefined);
+  }
+
+  private async start(restart: boolean): Promise<void> {
+    if (restart && this.failures > 1) {
+      await new Promise((done) => setTimeout(done, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.failures - 2))));
+    }
+    const transport = this.createTransport();
+    transport.onmessage = (message) => this.receive(message);
+    transport.onerror = () => undefined; // a failed send rejects; a death arrives as onclose
+    transport.onclose = () => this.died(transport, `upstream "${this.options.server}" closed the connection`);
+    try {
+      await transport.start();
+    } catch (error) {
+      this.failures++;
+      throw new Error(`upstream "${this.options.server}" could not be started: ${(error as Error).message}`);
+    }
+    if (this.closed) {
+      await transport.close().catch(() => undefined);
+      throw new Error(`upstream "${this.options.server}" is closed`);
+    }
+    this.transport = transport;
+    this.startedAt = Date.now();
+    if (this.protocolVersion) transport.setProtocolVersion?.(this.protocolVersion);
+    if (restart && this.initializeParams) await this.reinitialize(transport);
+  }
+
+  private async reinitialize(transport: Transport): Promise<void> {
+    const id = `${OWN_ID_PREFIX}init-${++this.ownIds}`;
+    const answered = new Promise<void>((resolve, reject) => {
+      this.reinitializing = { id, resolve, reject };
+      setTimeout(() => reject(new Error(`upstream "${this.options.server}" did not answer initialize`)), REINITIALIZE_TIMEOUT_MS).unref();
+    });
+    const request: RpcRequest = { jsonrpc: '2.0', id, method: 'initialize', params: this.initializeParams };
+    try {
+      await transport.send(request as JSONRPCMessage);
+      await answered;
+      await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage);
+    } finally {
+      this.reinitializing = undefined;
+    }
+  }
+
+  private receive(message: JSONRPCMessage): void {
+    const waiting = this.reinitializing;
+    if (waiting && isResponse(message) && message.id === waiting.id) {
+      if (message.error) waiting.reject(new Error(`upstream "${this.options.server}" refused initialize: ${message.error.message}`));
+      else {
+        const version = objectOrUndefined(message.result)?.protocolVersion;
+        if (typeof version === 'string') this.setProtocolVersion(version);
+        waiting.resolve();
+      }
+      return;
+    }
+    this.options.onmessage(message);
+  }
+
+  private died(transport: Transport, reason: string): void {
+    if (this.transport !== transport && this.transport !== undefined) return;
+    this.transport = undefined;
+    if (this.closed) return;
+    this.failures = Date.now() - this.startedAt > HEALTHY_AFTER_MS ? 1 : this.failures + 1;
+    this.reinitializing?.reject(new Error(reason));
+    this.options.onfailure(reason);
+  }
+
+  /** After an HTTP upstream fails a send, the next request starts a fresh connection. */
+  async dropConnection(reason: string): Promise<void> {
+    const transport = this.transport;
+    if (!transport) return;
+    this.died(transport, reason);
+    transport.onclose = undefined;
+    await transport.close().catch(() => undefined);
+  }
+
+  private createTransport(): Transport {
+    const upstream = this.options.upstream;
+    if (isUrlUpstream(upstream)) {
+      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} } });
+    }
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+    return new StdioClientTransport({
+      command: upstream.command,
+      args: upstream.args ?? [],
+      env: { ...env, ...(upstream.env ?? {}) },
+      cwd: resolve(this.options.defaultCwd, upstream.cwd ?? '.'),
+      stderr: 'inherit',
+    });
+  }
+}
+
+/** A readable reason why a command upstream cannot start, checked before any client connects. */
+export function commandProblem(upstream: Upstream, defaultCwd: string): string | undefined {
+  if (isUrlUpstream(upstream)) {
+    try {
+      new URL(upstream.url);
+      return undefined;
+    } catch {
+      return `"${upstream.url}" is not a URL`;
+    }
+  }
+  const cwd = resolve(defaultCwd, upstream.cwd ?? '.');
+  if (!existsSync(cwd)) return `the working folder ${cwd} does not exist`;
+  const command = upstream.command;
+  if (command.includes('/') || isAbsolute(command)) return existsSync(resolve(cwd, command)) ? undefined : `command not found: ${command}`;
+  const found = (process.env.PATH ?? '').split(delimiter).some((folder) => folder && existsSync(join(folder, command)));
+  return found ? undefined : `command not found on PATH: ${command}`;
+}
