@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { abortIsolatingFetch } from '../proxy/abortIsolatingFetch';
 import { fixed, summarize, table, thousands } from './stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -111,12 +112,12 @@ export async function benchProxy(): Promise<string> {
     const upstream = await startDetached(everything, ['streamableHttp'], { PORT: String(port) }, /listening|running/i);
     children.push(upstream.child);
     const upstreamUrl = `http://127.0.0.1:${port}/mcp`;
-    const directHttp = await measure(new StreamableHTTPClientTransport(new URL(upstreamUrl)), () => undefined);
+    const directHttp = await measure(new StreamableHTTPClientTransport(new URL(upstreamUrl), { fetch: abortIsolatingFetch() }), () => undefined);
     const proxy = await startDetached(process.execPath, [cli, 'proxy', policy, '--port', '0', '--token-file', join(folder, 'token'), '--audit', audit, '--url', upstreamUrl], {}, /listening on/);
     children.push(proxy.child);
     const url = /guarding \S+ at (\S+)/.exec(proxy.output())?.[1] ?? '';
     const token = /bearer token: (\S+)/.exec(proxy.output())?.[1] ?? '';
-    const proxiedHttp = await measure(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }), () => proxy.child.pid);
+    const proxiedHttp = await measure(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } }, fetch: abortIsolatingFetch() }), () => proxy.child.pid);
 
     const row = (name: string, m: Measured, base?: Measured): Array<string | number> => [
       name,

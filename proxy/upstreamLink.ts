@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { abortIsolatingFetch } from './abortIsolatingFetch';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
 import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RpcRequest } from './jsonRpc';
@@ -154,7 +155,7 @@ export class UpstreamLink {
   private createTransport(): Transport {
     const upstream = this.options.upstream;
     if (isUrlUpstream(upstream)) {
-      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} } });
+      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: abortIsolatingFetch() });
     }
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
