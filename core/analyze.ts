@@ -23,7 +23,12 @@ export interface AnalyzeOptions {
 }
 
 export function analyzePolicy(text: string, options: AnalyzeOptions = {}): PolicyAnalysis {
-  const document = new JsonDocument(text);
+  return analyzeDocument(new JsonDocument(text), options);
+}
+
+/** For callers that already parsed the text (the language server reads `catalog` first): no second parse. */
+export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions = {}): PolicyAnalysis {
+  const text = document.text;
   const diagnostics: PolicyDiagnostic[] = [...document.syntaxDiagnostics];
   if (document.root && !isObject(document.value)) {
     diagnostics.push({ code: DiagnosticCode.schema, severity: 'error', message: 'a policy must be a JSON object such as {"version": "1"}', range: document.rangeOf([]), path: [] });
@@ -32,14 +37,16 @@ export function analyzePolicy(text: string, options: AnalyzeOptions = {}): Polic
   if (!document.root) return { document, policy: undefined, diagnostics, compiled: undefined };
   diagnostics.push(...validatePolicySchema(document));
   const policy = sanitizePolicy(document.value);
-  if (policy) diagnostics.push(...semanticChecks(document, policy, options.catalog));
+  // Compiled once: the checks resolve every catalog tool through it, and it is what a clean policy enforces.
+  const compiledPolicy = policy ? new CompiledPolicy(policy, text) : undefined;
+  if (policy) diagnostics.push(...semanticChecks(document, policy, options.catalog, compiledPolicy));
   for (const problem of options.catalogProblems ?? []) {
     const index = (policy?.catalog ?? []).findIndex((entry) => problem.file.endsWith(entry.replace(/^\.\//, '')));
     const path = index >= 0 ? ['catalog', index] : [];
     diagnostics.push({ code: DiagnosticCode.catalogProblem, severity: 'warning', message: `catalog ${problem.file}: ${problem.message}`, range: index >= 0 ? document.rangeOf(path) : { offset: 0, length: 0 }, path });
   }
   diagnostics.sort((a, b) => a.range.offset - b.range.offset);
-  const compiled = policy && !hasErrors(diagnostics) ? new CompiledPolicy(policy, text) : undefined;
+  const compiled = policy && !hasErrors(diagnostics) ? compiledPolicy : undefined;
   return { document, policy, diagnostics, compiled };
 }
 

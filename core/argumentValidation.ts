@@ -25,22 +25,44 @@ function pickAjv(schema: Record<string, unknown>): Ajv {
   return /draft-0[4-7]/.test(dialect) ? draft07 : draft2020;
 }
 
+/**
+ * The same schema text compiles to the same validator: the language server re-parses the
+ * policy on every keystroke, so the objects are new each time but their schemas rarely are.
+ */
+const compiledByText = new Map<string, CompiledArgumentSchema | Error>();
+const TEXT_CACHE_LIMIT = 5000;
+
 /** Throws with a readable message when the schema itself is not valid. */
 export function compileArgumentSchema(schema: Record<string, unknown>): CompiledArgumentSchema {
   const known = compiled.get(schema);
   if (known) return known;
+  const text = JSON.stringify(schema);
+  let result = compiledByText.get(text);
+  if (!result) {
+    try {
+      result = compileUncached(schema);
+    } catch (error) {
+      result = error as Error;
+    }
+    if (compiledByText.size >= TEXT_CACHE_LIMIT) compiledByText.clear();
+    compiledByText.set(text, result);
+  }
+  if (result instanceof Error) throw result;
+  compiled.set(schema, result);
+  return result;
+}
+
+function compileUncached(schema: Record<string, unknown>): CompiledArgumentSchema {
   const ajv = pickAjv(schema);
   // $id and $schema would make ajv register or reject the schema globally; each is compiled on its own.
   const { $id: _id, $schema: _dialect, ...body } = schema;
   const validate: ValidateFunction = ajv.compile(body);
-  const result: CompiledArgumentSchema = {
+  return {
     check(value: unknown): ArgumentCheck {
       if (validate(value)) return { ok: true };
       return { ok: false, violations: (validate.errors ?? []).map(describeViolation) };
     },
   };
-  compiled.set(schema, result);
-  return result;
 }
 
 export function schemaCompileError(schema: Record<string, unknown>): string | undefined {

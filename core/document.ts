@@ -38,8 +38,39 @@ export class JsonDocument {
     return this.lineIndex;
   }
 
+  /** Objects' properties by key, built on first use: diagnostics look up thousands of rules by path. */
+  private readonly keyIndex = new WeakMap<Node, Map<string, Node>>();
+
   nodeAt(path: JsonPath): Node | undefined {
-    return this.root ? findNodeAtLocation(this.root, [...path]) : undefined;
+    let node = this.root;
+    for (const segment of path) {
+      if (!node) return undefined;
+      if (typeof segment === 'number') {
+        node = node.type === 'array' ? node.children?.[segment] : undefined;
+        continue;
+      }
+      if (node.type !== 'object') return undefined;
+      if ((node.children?.length ?? 0) < 16) {
+        node = findNodeAtLocation(node, [segment]);
+        continue;
+      }
+      node = this.propertiesOf(node).get(segment);
+    }
+    return node;
+  }
+
+  private propertiesOf(object: Node): Map<string, Node> {
+    let index = this.keyIndex.get(object);
+    if (!index) {
+      index = new Map();
+      for (const property of object.children ?? []) {
+        const [key, value] = property.children ?? [];
+        // Like findNodeAtLocation: the first of duplicate keys wins, and a key without a value is no match.
+        if (key && value && typeof key.value === 'string' && !index.has(key.value)) index.set(key.value, value);
+      }
+      this.keyIndex.set(object, index);
+    }
+    return index;
   }
 
   /** Range of the value at path; for `part: 'key'`, of its property key (falling back to the value). */

@@ -3,8 +3,11 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
+  const wordCounts = letterCounts(word);
   for (const candidate of candidates) {
     if (candidate === word || Math.abs(candidate.length - word.length) >= bestDistance) continue;
+    // Catalogs hold thousands of names: rule most out by their letters before the quadratic distance.
+    if (countsDistance(wordCounts, word.length, candidate) / 2 >= bestDistance) continue;
     const distance = editDistance(word, candidate, bestDistance);
     if (distance < bestDistance) {
       best = candidate;
@@ -12,6 +15,38 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
     }
   }
   return best;
+}
+
+const counts = new Int32Array(128);
+
+/** Letter counts of a word, case folded; letters beyond ASCII share one bucket. */
+function letterCounts(word: string): Int32Array {
+  const result = new Int32Array(128);
+  for (let at = 0; at < word.length; at++) result[bucket(word.charCodeAt(at))]!++;
+  return result;
+}
+
+function bucket(code: number): number {
+  if (code >= 65 && code <= 90) return code + 32;
+  return code < 128 ? code : 0;
+}
+
+/**
+ * How many letters differ between the two words as bags: an insertion or deletion changes it
+ * by 1, a substitution by at most 2, a transposition or a case change not at all, so half of
+ * it never exceeds the edit distance.
+ */
+function countsDistance(wordCounts: Int32Array, wordLength: number, candidate: string): number {
+  counts.set(wordCounts);
+  let matched = 0;
+  for (let at = 0; at < candidate.length; at++) {
+    const index = bucket(candidate.charCodeAt(at));
+    if (counts[index]! > 0) {
+      counts[index]!--;
+      matched++;
+    }
+  }
+  return wordLength - matched + (candidate.length - matched);
 }
 
 /** Damerau–Levenshtein (optimal string alignment); gives up above `ceiling`. */

@@ -1,0 +1,208 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type CompletionList, type Diagnostic } from 'vscode-languageserver/node';
+import { catalogFromToolsList, type CatalogFile } from '../core';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TOOLS = 10_000;
+const SERVERS = 10;
+const RULES = 5_000;
+const EDITS = 50;
+const COMPLETIONS = 300;
+
+const VERBS = ['list', 'get', 'search', 'create', 'update', 'delete', 'send', 'resume', 'archive', 'run'];
+const OBJECTS = ['contact', 'campaign', 'tag', 'list', 'invoice', 'ticket', 'order', 'file', 'user', 'report'];
+
+function toolName(index: number): { server: string; name: string } {
+  const server = `svc${index % SERVERS}`;
+  const verb = VERBS[Math.floor(index / SERVERS) % VERBS.length]!;
+  const object = OBJECTS[Math.floor(index / (SERVERS * VERBS.length)) % OBJECTS.length]!;
+  return { server, name: `${server}_${verb}_${object}_${Math.floor(index / (SERVERS * VERBS.length * OBJECTS.length))}` };
+}
+
+function buildCatalog(): CatalogFile {
+  const byServer = new Map<string, Array<{ name: string; description: string; inputSchema: Record<string, unknown> }>>();
+  for (let index = 0; index < TOOLS; index++) {
+    const { server, name } = toolName(index);
+    const tools = byServer.get(server) ?? [];
+    tools.push({
+      name,
+      description: `Benchmark tool ${index}`,
+      inputSchema: { type: 'object', properties: { id: { type: 'integer', description: 'Record id' }, note: { type: 'string' }, dryRun: { type: 'boolean' } }, required: ['id'] },
+    });
+    byServer.set(server, tools);
+  }
+  const catalog: CatalogFile = { version: '1', servers: {} };
+  for (const [server, tools] of byServer) Object.assign(catalog.servers, catalogFromToolsList(server, tools).servers);
+  return catalog;
+}
+
+/**
+ * 5,000 rules as a large real policy has them: exact tool names (some with limits, argument
+ * checks, approve or deny), a glob every 50 rules, a few typos, and a section for server svc0.
+ */
+function buildPolicy(): string {
+  const top: string[] = [];
+  const perServer: string[] = [];
+  for (let rule = 0; rule < RULES; rule++) {
+    // Even indexes for top-level rules; svc0's own tools (index % 10 === 0) for its section.
+    const ownServer = rule % 10 === 9;
+    const index = ownServer ? Math.floor(rule / 10) * SERVERS : rule * 2 + 1;
+    const { server, name } = toolName(index);
+    if (rule % 50 === 0) {
+      top.push(`    ${JSON.stringify(`${name.slice(0, name.lastIndexOf('_'))}_*`)}: { "action": "deny" }`);
+      continue;
+    }
+    const key = rule % 500 === 7 ? name.replace('_', '') : name;
+    let body = '{}';
+    if (rule % 5 === 1) body = `{ "action": "approve", "reason": "rule ${rule}" }`;
+    else if (rule % 5 === 2) body = `{ "limits": [{ "counter": "shared_${rule % 40}", "window": "minute", "max": 10, "scope": "grant" }] }`;
+    else if (rule % 5 === 3) body = `{ "validate_input": true, "arguments": { "properties": { "id": { "type": "integer", "minimum": ${1 + (rule % 7)} } }, "required": ["id"] } }`;
+    else if (rule % 5 === 4) body = '{ "action": "deny" }';
+    if (ownServer && server === 'svc0') perServer.push(`        ${JSON.stringify(key)}: ${body}`);
+    else top.push(`    ${JSON.stringify(key)}: ${body}`);
+  }
+  return `{
+  "version": "1",
+  "default": "deny",
+  "hide": ["*_purge_*"],
+  "all_tools": { "limits": [{ "counter": "all", "window": "minute", "max": 1000 }] },
+  "tools": {
+${top.join(',\n')}
+  },
+  "servers": {
+    "svc0": {
+      "default": "deny",
+      "tools": {
+${perServer.join(',\n')}
+      }
+    }
+  }
+}
+`;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+function rssMb(pid: number): string {
+  try {
+    const kb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+    return `${(kb / 1024).toFixed(0)} MB`;
+  } catch {
+    return 'n/a';
+  }
+}
+
+function positionAt(text: string, offset: number): { line: number; character: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length - 1;
+  return { line, character: offset - (before.lastIndexOf('\n') + 1) };
+}
+
+/** Speaks LSP to the spawned server (as `mcp-policy lsp --stdio` runs it) and times what an editor waits for. */
+export async function benchLanguageServer(): Promise<string> {
+  const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-bench-lsp-'));
+  const entry = [join(ROOT, 'dist', 'server.js'), join(ROOT, 'out', 'server', 'main.js')].find((path) => existsSync(path));
+  if (!entry) throw new Error('the language server is not built');
+  writeFileSync(join(folder, 'mcp-policy.catalog.json'), JSON.stringify(buildCatalog()));
+  let text = buildPolicy();
+  const policyPath = join(folder, 'mcp-policy.json');
+  writeFileSync(policyPath, text);
+  const uri = pathToFileURL(policyPath).href;
+
+  const child = spawn(process.execPath, [entry, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.listen();
+  const rows: Array<[string, string, string]> = [];
+  try {
+    await connection.sendRequest('initialize', {
+      processId: process.pid,
+      rootUri: null,
+      capabilities: { textDocument: { diagnostic: {}, completion: { completionItem: { snippetSupport: true } } } },
+    });
+    await connection.sendNotification('initialized', {});
+    const pull = async (): Promise<Diagnostic[]> => ((await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { items: Diagnostic[] }).items;
+
+    let started = performance.now();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text } });
+    const first = await pull();
+    const full = performance.now() - started;
+    rows.push(['full diagnostics on open (catalog read, cold)', `${full.toFixed(0)} ms`, '≤ 300 ms']);
+
+    started = performance.now();
+    await connection.sendNotification('mcpPolicy/catalogChanged', {});
+    await pull();
+    rows.push(['full diagnostics after the catalog is reloaded (warm)', `${(performance.now() - started).toFixed(0)} ms`, '≤ 300 ms']);
+
+    // One character typed into a reason string, then the diagnostics an editor pulls for it.
+    const editTimes: number[] = [];
+    let version = 1;
+    const anchor = text.indexOf('"reason": "rule ') + '"reason": "rule '.length;
+    for (let edit = 0; edit < EDITS; edit++) {
+      const position = positionAt(text, anchor);
+      text = text.slice(0, anchor) + 'x' + text.slice(anchor);
+      started = performance.now();
+      await connection.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version: ++version },
+        contentChanges: [{ range: { start: position, end: position }, text: 'x' }],
+      });
+      await pull();
+      editTimes.push(performance.now() - started);
+    }
+    editTimes.sort((a, b) => a - b);
+    rows.push([`diagnostics after a one-character edit (p50 / p95 of ${EDITS})`, `${percentile(editTimes, 50).toFixed(1)} / ${percentile(editTimes, 95).toFixed(1)} ms`, '≤ 50 ms']);
+
+    // Completions where people ask for them: inside rule keys (tool names), action values, rule bodies.
+    const keyOffsets: number[] = [];
+    for (let at = text.indexOf('"svc'); at >= 0 && keyOffsets.length < COMPLETIONS; at = text.indexOf('"svc', at + 4000)) keyOffsets.push(at + 8);
+    const actionOffsets: number[] = [];
+    for (let at = text.indexOf('"action": "'); at >= 0 && actionOffsets.length < COMPLETIONS / 3; at = text.indexOf('"action": "', at + 3000)) actionOffsets.push(at + 11);
+    const offsets = [...keyOffsets, ...actionOffsets];
+    const completionTimes: number[] = [];
+    let items = 0;
+    for (const offset of offsets) {
+      started = performance.now();
+      const result = (await connection.sendRequest('textDocument/completion', { textDocument: { uri }, position: positionAt(text, offset) })) as CompletionList | null;
+      completionTimes.push(performance.now() - started);
+      items += result?.items.length ?? 0;
+    }
+    completionTimes.sort((a, b) => a - b);
+    rows.push([`completion (${offsets.length} requests, ${Math.round(items / offsets.length)} items on average) p50 / p95`, `${percentile(completionTimes, 50).toFixed(1)} / ${percentile(completionTimes, 95).toFixed(1)} ms`, 'p95 ≤ 20 ms']);
+    rows.push(['language server RSS after the above', rssMb(child.pid!), '']);
+    rows.push(['diagnostics in the policy', String(first.length), '']);
+
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+  } finally {
+    connection.dispose();
+    child.kill();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const policyKb = (Buffer.byteLength(text) / 1024).toFixed(0);
+  return [
+    `### Language server: ${RULES.toLocaleString('en')}-rule policy (${policyKb} KB) against a ${TOOLS.toLocaleString('en')}-tool catalog (${SERVERS} servers), over LSP`,
+    '',
+    '| measure | result | aim |',
+    '| --- | --- | --- |',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ].join('\n');
+}
+
+if (require.main === module) {
+  benchLanguageServer().then(
+    (table) => process.stdout.write(table),
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,103 @@
+import { CodeActionKind, type CodeAction, type Diagnostic, type TextEdit, type WorkspaceEdit } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { DiagnosticCode, isGlobPattern, type JsonPath, type PolicyDiagnostic } from '../core';
+import { lspDiagnostics } from './diagnostics';
+import type { AnalyzedPolicy } from './documents';
+import { setValueEdits } from './edits';
+import { rulePath } from './policyPaths';
+
+/** The limit the issue recommends for a risky tool: 10 calls a minute per client credential. */
+export const RECOMMENDED_LIMIT = { window: 'minute', max: 10, scope: 'grant' } as const;
+
+/** A glob or a default can allow many risky tools; offering four fixes for each would bury the list. */
+const TOOLS_PER_DIAGNOSTIC = 5;
+
+const FIXABLE_BY_SUGGESTION = new Set<string>([DiagnosticCode.unknownTool, DiagnosticCode.unknownArgument, DiagnosticCode.unknownProperty]);
+
+export interface CodeActionSettings {
+  /** Version-checked documentChanges instead of a plain changes map. */
+  documentChanges: boolean;
+}
+
+export function workspaceEdit(document: TextDocument, edits: TextEdit[], settings: CodeActionSettings): WorkspaceEdit {
+  return settings.documentChanges
+    ? { documentChanges: [{ textDocument: { uri: document.uri, version: document.version }, edits }] }
+    : { changes: { [document.uri]: edits } };
+}
+
+/** Quick fixes for the diagnostics that touch [start, end] (offsets). */
+export function codeActions(policy: AnalyzedPolicy, start: number, end: number, settings: CodeActionSettings): CodeAction[] {
+  const actions: CodeAction[] = [];
+  const lsp = lspDiagnostics(policy);
+  policy.analysis.diagnostics.forEach((diagnostic, index) => {
+    const shown = lsp[index];
+    if (!shown) return;
+    const from = diagnostic.range.offset;
+    if (from > end || from + diagnostic.range.length < start) return;
+    if (FIXABLE_BY_SUGGESTION.has(diagnostic.code)) actions.push(...suggestionFix(policy, diagnostic, shown, settings));
+    if (diagnostic.code === DiagnosticCode.riskyAllow) actions.push(...riskyFixes(policy, diagnostic, shown, settings));
+  });
+  return actions;
+}
+
+function suggestionFix(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, shown: Diagnostic, settings: CodeActionSettings): CodeAction[] {
+  const suggestion = diagnostic.data?.suggestion;
+  if (typeof suggestion !== 'string') return [];
+  const document = policy.textDocument;
+  // The range is the string token itself (a key or a hide/required entry): replace it, quotes and all.
+  const quoted = policy.text.charAt(diagnostic.range.offset) === '"';
+  if (!quoted) return [];
+  const edit: TextEdit = {
+    range: { start: document.positionAt(diagnostic.range.offset), end: document.positionAt(diagnostic.range.offset + diagnostic.range.length) },
+    newText: JSON.stringify(suggestion),
+  };
+  return [{ title: `Change to "${suggestion}"`, kind: CodeActionKind.QuickFix, diagnostics: [shown], isPreferred: true, edit: workspaceEdit(document, [edit], settings) }];
+}
+
+interface Fix {
+  title: string;
+  path: JsonPath;
+  value: unknown;
+}
+
+/** Add a limit, add validate_input, approve or deny: on the rule itself when it names the tool exactly, otherwise as a new exact rule. */
+function riskyFixes(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, shown: Diagnostic, settings: CodeActionSettings): CodeAction[] {
+  const tools = Array.isArray(diagnostic.data?.tools) ? diagnostic.data.tools.filter((tool): tool is string => typeof tool === 'string') : [];
+  const path = diagnostic.path;
+  const rule = rulePath(path);
+  const fixes: Fix[] = [];
+  if (rule && !isGlobPattern(rule.key)) {
+    fixes.push(
+      { title: `Add a limit of 10 calls per minute to ${rule.key}`, path: [...path, 'limits'], value: [RECOMMENDED_LIMIT] },
+      { title: `Add "validate_input": true to ${rule.key}`, path: [...path, 'validate_input'], value: true },
+      { title: `Ask for approval before each call of ${rule.key}`, path: [...path, 'action'], value: 'approve' },
+      { title: `Deny ${rule.key}`, path: [...path, 'action'], value: 'deny' },
+    );
+  } else {
+    const section = rule ? path.slice(0, -1) : sectionForDefault(path);
+    if (!section) return [];
+    for (const tool of tools.slice(0, TOOLS_PER_DIAGNOSTIC)) {
+      const target = [...section, tool];
+      fixes.push(
+        { title: `Add a rule for ${tool} with a limit of 10 calls per minute`, path: target, value: { limits: [RECOMMENDED_LIMIT] } },
+        { title: `Add a rule for ${tool} with "validate_input": true`, path: target, value: { validate_input: true } },
+        { title: `Add a rule that asks for approval before each call of ${tool}`, path: target, value: { action: 'approve' } },
+        { title: `Add a rule that denies ${tool}`, path: target, value: { action: 'deny' } },
+      );
+    }
+  }
+  const document = policy.textDocument;
+  return fixes.map((fix) => ({
+    title: fix.title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [shown],
+    edit: workspaceEdit(document, setValueEdits(document, fix.path, fix.value, policy.text), settings),
+  }));
+}
+
+/** A risky tool allowed by `default` gets its rule in `tools`; by `servers.S.default`, in `servers.S.tools`. */
+function sectionForDefault(path: JsonPath): JsonPath | undefined {
+  if (path.length === 1 && path[0] === 'default') return ['tools'];
+  if (path.length === 3 && path[0] === 'servers' && path[2] === 'default') return ['servers', path[1] as string, 'tools'];
+  return undefined;
+}

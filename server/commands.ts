@@ -1,0 +1,61 @@
+import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
+import type { TextEdit } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { JsonPath } from '../core';
+import { setValueEdits } from './edits';
+
+/**
+ * `mcpPolicy.allowTool` (policy uri, server or null, tool): the Decisions view's "Allow This
+ * Tool". The server computes the edit so that it lands in the right section with the file's
+ * own formatting, and asks the client to apply it (workspace/applyEdit).
+ */
+export const ALLOW_TOOL_COMMAND = 'mcpPolicy.allowTool';
+
+export interface AllowToolArguments {
+  uri: string;
+  server: string | undefined;
+  tool: string;
+}
+
+/** Reads `[uri, server?, tool]` or `[{ uri, server?, tool }]`; undefined when they are not that. */
+export function parseAllowToolArguments(args: readonly unknown[] | undefined): AllowToolArguments | undefined {
+  const [first, second, third] = args ?? [];
+  if (first !== null && typeof first === 'object') {
+    const { uri, server, tool } = first as Record<string, unknown>;
+    if (typeof uri === 'string' && typeof tool === 'string' && tool.length > 0 && (server === undefined || server === null || typeof server === 'string')) {
+      return { uri, server: typeof server === 'string' && server.length > 0 ? server : undefined, tool };
+    }
+    return undefined;
+  }
+  if (typeof first !== 'string' || typeof third !== 'string' || third.length === 0) return undefined;
+  if (second !== undefined && second !== null && typeof second !== 'string') return undefined;
+  return { uri: first, server: typeof second === 'string' && second.length > 0 ? second : undefined, tool: third };
+}
+
+/**
+ * An existing rule for the tool loses a `deny`/`approve` action (and keeps its limits and
+ * checks); otherwise `"tool": {}` is added to `servers.S.tools` or `tools`.
+ */
+export function allowToolEdits(document: TextDocument, server: string | undefined, tool: string): TextEdit[] {
+  const text = document.getText();
+  const path: JsonPath = server !== undefined ? ['servers', server, 'tools', tool] : ['tools', tool];
+  const root = parseTree(text, [], { allowTrailingComma: true });
+  const existing = root && findNodeAtLocation(root, [...path]);
+  if (existing?.type === 'object') {
+    const action = findNodeAtLocation(existing, ['action']);
+    if (!action?.parent || action.value === 'allow') return [];
+    return [removeProperty(document, action.parent)];
+  }
+  return setValueEdits(document, path, {}, text);
+}
+
+/** Removes a property and the comma that separates it, leaving the spacing around it as the user wrote it. */
+function removeProperty(document: TextDocument, property: Node): TextEdit {
+  const siblings = property.parent?.children ?? [];
+  const index = siblings.indexOf(property);
+  const next = siblings[index + 1];
+  const previous = siblings[index - 1];
+  const start = next || !previous ? property.offset : previous.offset + previous.length;
+  const end = next ? next.offset : property.offset + property.length;
+  return { range: { start: document.positionAt(start), end: document.positionAt(end) }, newText: '' };
+}

@@ -1,0 +1,109 @@
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyzeDocument, isObject, JsonDocument, type PolicyAnalysis, type ToolCatalog } from '../core';
+import type { CatalogStore } from './catalogs';
+
+/** mcp-policy.json, x.mcp-policy.json, .mcp-policy.json and their .jsonc forms. */
+const POLICY_NAME = /^(?:\.|.+\.)?mcp-policy\.jsonc?$/;
+/** Cheap test before any parse, so that other JSON files cost nothing. */
+const SCHEMA_REFERENCE = /"\$schema"\s*:\s*"[^"]*policy\.schema\.json"/;
+
+/** One version of a policy document, parsed once and analyzed against its catalog once. */
+export interface PolicyContext {
+  uri: string;
+  version: number;
+  text: string;
+  textDocument: TextDocument;
+  /** File path when the document is a file: catalogs are found beside it. */
+  path: string | undefined;
+  json: JsonDocument;
+  catalog: ToolCatalog;
+}
+
+export interface AnalyzedPolicy extends PolicyContext {
+  analysis: PolicyAnalysis;
+  catalogGeneration: number;
+}
+
+export function filePathOf(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isPolicyDocument(document: TextDocument): boolean {
+  const path = filePathOf(document.uri);
+  const name = path !== undefined ? basename(path) : decodeURIComponent(document.uri.slice(document.uri.lastIndexOf('/') + 1));
+  if (POLICY_NAME.test(name)) return true;
+  return SCHEMA_REFERENCE.test(document.getText());
+}
+
+function namedCatalogs(json: JsonDocument): string[] {
+  const value = json.value;
+  if (!isObject(value) || !Array.isArray(value.catalog)) return [];
+  return value.catalog.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0);
+}
+
+/**
+ * Caches, per open document, the parse of its current version and the analysis of that
+ * version against the current catalogs. Completion and hover only need the parse; diagnostics
+ * and code actions need the analysis.
+ */
+export class PolicyDocuments {
+  private readonly parsed = new Map<string, { version: number; context: PolicyContext; named: string[] }>();
+  private readonly analyzed = new Map<string, AnalyzedPolicy>();
+
+  constructor(private readonly catalogs: CatalogStore) {}
+
+  /** The parsed document, or undefined when it is not a policy. */
+  context(document: TextDocument): PolicyContext | undefined {
+    if (!isPolicyDocument(document)) return undefined;
+    return this.parse(document).context;
+  }
+
+  analyze(document: TextDocument): AnalyzedPolicy | undefined {
+    if (!isPolicyDocument(document)) return undefined;
+    const cached = this.analyzed.get(document.uri);
+    if (cached && cached.version === document.version && cached.catalogGeneration === this.catalogs.generation) return cached;
+    const { context, named } = this.parse(document);
+    const state = this.catalogs.forPolicy(context.path, named);
+    const analysis = analyzeDocument(context.json, { catalog: state.catalog, catalogProblems: state.problems });
+    const result: AnalyzedPolicy = { ...context, catalog: state.catalog, analysis, catalogGeneration: this.catalogs.generation };
+    this.analyzed.set(document.uri, result);
+    return result;
+  }
+
+  forget(uri: string): void {
+    this.parsed.delete(uri);
+    this.analyzed.delete(uri);
+  }
+
+  private parse(document: TextDocument): { context: PolicyContext; named: string[] } {
+    const cached = this.parsed.get(document.uri);
+    if (cached && cached.version === document.version) {
+      // The catalog may have been reloaded since the parse; look it up again (a map hit).
+      cached.context.catalog = this.catalogs.forPolicy(cached.context.path, cached.named).catalog;
+      return cached;
+    }
+    const text = document.getText();
+    const json = new JsonDocument(text);
+    const named = namedCatalogs(json);
+    const path = filePathOf(document.uri);
+    const context: PolicyContext = {
+      uri: document.uri,
+      version: document.version,
+      text,
+      textDocument: document,
+      path,
+      json,
+      catalog: this.catalogs.forPolicy(path, named).catalog,
+    };
+    const entry = { version: document.version, context, named };
+    this.parsed.set(document.uri, entry);
+    return entry;
+  }
+}
