@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+// Single core modules, not the index: the index pulls in the engine and ajv, which activation does not need.
+import { catalogPathsFor, type ToolCatalog } from '../core/catalog';
+import { JsonDocument } from '../core/document';
+import type { Policy, Rule, ServerSection } from '../core/model';
+import { errorMessage, log } from './log';
+
+const CATALOG_TIMEOUT_MS = 120_000;
+
+/** The language server reloads catalogs on this notification without waiting for file events. */
+const CATALOG_CHANGED = 'mcpPolicy/catalogChanged';
+
+export async function notifyCatalogChanged(client: LanguageClient | undefined, files: string[]): Promise<void> {
+  if (!client?.isRunning()) return;
+  await client.sendNotification(CATALOG_CHANGED, { files });
+}
+
+/**
+ * Runs `mcp-policy catalog <policy>` (the bundled CLI, on the extension host's own Node) so
+ * each upstream is asked for its tools; returns the catalog files the policy reads that now
+ * exist. It starts the processes the policy names: callers check workspace trust first.
+ */
+export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promise<string[]> {
+  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath));
+  for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
+  if (code !== 0) throw new Error(lastLine(output) ?? `the catalog command exited with ${String(code)}`);
+  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));
+  const named = (new JsonDocument(text).value as { catalog?: unknown } | undefined)?.catalog;
+  const files: string[] = [];
+  for (const file of catalogPathsFor(policy.fsPath, Array.isArray(named) ? named.filter((e): e is string => typeof e === 'string') : undefined)) {
+    try {
+      await vscode.workspace.fs.stat(vscode.Uri.file(file));
+      files.push(file);
+    } catch {
+      // not written (named but for another server set)
+    }
+  }
+  return files;
+}
+
+function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    // In desktop VS Code execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the catalog command did not finish within ${CATALOG_TIMEOUT_MS / 1000} s`));
+    }, CATALOG_TIMEOUT_MS);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+function lastLine(text: string): string | undefined {
+  return text.trim().split('\n').filter(Boolean).pop();
+}
+
+/**
+ * A starting policy for every catalog server: default deny, read tools allowed, write tools
+ * limited and checked against their input schema, execute and destructive tools on approval.
+ * Upstreams are copied from the current policy when it has them.
+ */
+export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly string[], target: string, current?: Policy): Policy {
+  const servers: Record<string, ServerSection> = {};
+  for (const name of catalog.serverNames()) {
+    const tools: Record<string, Rule> = {};
+    for (const tool of [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name))) {
+      switch (tool.risk.class) {
+        case 'read':
+          tools[tool.name] = {};
+          break;
+        case 'write':
+          tools[tool.name] = { limits: [{ counter: `${name}_writes`, window: 'minute', max: 20 }], validate_input: true };
+          break;
+        default:
+          tools[tool.name] = { action: 'approve', reason: tool.risk.why, limits: [{ counter: `${name}_actions`, window: 'minute', max: 5 }], validate_input: true };
+      }
+    }
+    const upstream = current?.servers?.[name]?.upstream;
+    servers[name] = { ...(upstream ? { upstream } : {}), tools };
+  }
+  const folder = path.dirname(target);
+  return {
+    version: '1',
+    default: 'deny',
+    servers,
+    catalog: catalogFiles.map((file) => {
+      const relative = path.relative(folder, file).split(path.sep).join('/');
+      return relative.startsWith('.') ? relative : `./${relative}`;
+    }),
+    audit: { redact: ['*password*', '*token*', '*secret*'] },
+    approval: { timeout: 60 },
+  };
+}
+
+/** Writes the starting policy where the user picks (the workspace default when there is no policy yet) and opens it. */
+export async function createPolicyFromCatalog(catalog: ToolCatalog, catalogFiles: readonly string[], currentPolicy: vscode.Uri | undefined): Promise<void> {
+  if (catalog.isEmpty) {
+    void vscode.window.showWarningMessage('There is no tool catalog yet: run "MCP Policy: Refresh Tool Catalog" first, or add an mcp-policy.catalog.json.');
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  let target: vscode.Uri | undefined;
+  if (!currentPolicy && folder) {
+    target = vscode.Uri.joinPath(folder, '.vscode', 'mcp-policy.json');
+  } else {
+    const near = currentPolicy ? vscode.Uri.joinPath(currentPolicy, '..') : folder;
+    target = await vscode.window.showSaveDialog({
+      title: 'Save the starting policy',
+      ...(near ? { defaultUri: vscode.Uri.joinPath(near, 'starting.mcp-policy.json') } : {}),
+      filters: { 'MCP policy': ['json', 'jsonc'] },
+    });
+  }
+  if (!target) return;
+  let current: Policy | undefined;
+  if (currentPolicy) {
+    try {
+      current = new JsonDocument(new TextDecoder().decode(await vscode.workspace.fs.readFile(currentPolicy))).value as Policy;
+    } catch (error) {
+      log().warn(`Could not read ${currentPolicy.fsPath} for its upstreams: ${errorMessage(error)}`);
+    }
+  }
+  const policy = startingPolicy(catalog, catalogFiles, target.fsPath, current);
+  await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(`${JSON.stringify(policy, null, 2)}\n`));
+  await vscode.window.showTextDocument(target, { preview: false });
+  log().info(`Starting policy written to ${target.fsPath}`);
+}

@@ -1,0 +1,114 @@
+import * as vscode from 'vscode';
+import type { DecisionEvent } from '../core';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { createPolicyFromCatalog, notifyCatalogChanged, refreshCatalog } from './catalogCommands';
+import type { CatalogNode, CatalogView } from './catalogView';
+import type { DecisionStore } from './decisionStore';
+import { DECISIONS_VIEW_ID, type DecisionsView } from './decisionsView';
+import type { LocalProxy } from './localProxy';
+import { errorMessage, log } from './log';
+import { clientConfiguration } from './mcpProvider';
+import { addRule, allowTool, goToRule } from './policyEdits';
+import { locatePolicy } from './policyLocator';
+
+export interface CommandDeps {
+  context: vscode.ExtensionContext;
+  proxy: LocalProxy;
+  store: DecisionStore;
+  decisions: DecisionsView;
+  catalog: CatalogView;
+  languageClient: () => LanguageClient | undefined;
+}
+
+/** Every command of the extension; each reports its own failure to the user and the log. */
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { context, proxy, store, decisions, catalog } = deps;
+  const policy = async (): Promise<vscode.Uri> => {
+    const uri = proxy.policy ?? (await locatePolicy());
+    if (!uri) throw new Error('No policy file in this workspace. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
+    return uri;
+  };
+  const register = (id: string, run: (...args: never[]) => unknown): vscode.Disposable =>
+    vscode.commands.registerCommand(id, async (...args: never[]) => {
+      try {
+        return await run(...args);
+      } catch (error) {
+        log().error(`${id}: ${errorMessage(error)}`);
+        const choice = await vscode.window.showErrorMessage(`MCP Policy: ${errorMessage(error)}`, 'Show Log');
+        if (choice) log().show(true);
+        return undefined;
+      }
+    });
+
+  return [
+    register('mcpPolicy.startProxy', async () => {
+      await proxy.start();
+    }),
+    register('mcpPolicy.stopProxy', () => proxy.stop()),
+    register('mcpPolicy.toggleProxy', () => proxy.toggle()),
+    register('mcpPolicy.openPolicy', async () => {
+      await vscode.window.showTextDocument(await policy(), { preview: false });
+    }),
+    register('mcpPolicy.showDecisions', () => vscode.commands.executeCommand(`${DECISIONS_VIEW_ID}.focus`)),
+    register('mcpPolicy.refreshCatalog', async () => {
+      if (!vscode.workspace.isTrusted) throw new Error('Refreshing the tool catalog starts the servers the policy names: trust this workspace first.');
+      const uri = await policy();
+      const files = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: 'MCP Policy: asking the servers for their tools…' },
+        () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri),
+      );
+      await notifyCatalogChanged(deps.languageClient(), files);
+      await catalog.reload();
+      void vscode.window.showInformationMessage(`Tool catalog refreshed: ${catalog.current.catalog.serverNames().length} server(s).`);
+    }),
+    register('mcpPolicy.createPolicyFromCatalog', async () => {
+      await catalog.reload();
+      const { catalog: tools, files } = catalog.current;
+      await createPolicyFromCatalog(tools, files, proxy.policy ?? (await locatePolicy()));
+    }),
+    register('mcpPolicy.addRule', async (node?: CatalogNode) => {
+      const name = node?.kind === 'tool' ? node.tool.name : await vscode.window.showInputBox({ prompt: 'Tool name (or glob) for the new rule' });
+      if (name) await addRule(await policy(), name);
+    }),
+    register('mcpPolicy.clearDecisions', () => store.clear()),
+    register('mcpPolicy.showBlockedOnly', () => decisions.setBlockedOnly(true)),
+    register('mcpPolicy.showAllDecisions', () => decisions.setBlockedOnly(false)),
+    register('mcpPolicy.exportDecisions', async () => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const target = await vscode.window.showSaveDialog({
+        title: 'Export decisions (JSON Lines)',
+        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `mcp-policy-decisions-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.jsonl`) } : {}),
+        filters: { 'JSON Lines': ['jsonl'] },
+      });
+      if (!target) return;
+      const lines = store.all().map((event) => JSON.stringify(event));
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
+      void vscode.window.showInformationMessage(`Exported ${lines.length} decision${lines.length === 1 ? '' : 's'} to ${vscode.workspace.asRelativePath(target)}.`);
+    }),
+    register('mcpPolicy.copyClientConfiguration', async () => {
+      const status = proxy.status;
+      if (!status) {
+        const choice = await vscode.window.showWarningMessage('The local proxy is off: start it to get its address and token.', 'Start Local Proxy');
+        if (choice !== 'Start Local Proxy') return;
+        const started = await proxy.start();
+        if (!started) return;
+      }
+      const running = proxy.status;
+      if (!running) return;
+      await vscode.env.clipboard.writeText(clientConfiguration(running));
+      void vscode.window.showInformationMessage(`Copied the MCP client configuration for ${running.servers.length} guarded server(s). It holds the proxy's token: keep it private.`);
+    }),
+    register('mcpPolicy.goToRule', async (event?: DecisionEvent) => {
+      const target = event ?? decisions.view.selection[0];
+      if (target) await goToRule(await policy(), target.rule);
+    }),
+    register('mcpPolicy.decisions.allowTool', async (event?: DecisionEvent) => {
+      const target = event ?? decisions.view.selection[0];
+      if (target) await allowTool(await policy(), target);
+    }),
+    register('mcpPolicy.copyArguments', async (event?: DecisionEvent) => {
+      const target = event ?? decisions.view.selection[0];
+      if (target) await vscode.env.clipboard.writeText(JSON.stringify(target.arguments ?? {}, null, 2));
+    }),
+  ];
+}

@@ -1,0 +1,89 @@
+import { loadStarted } from './loadStart';
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { createApprover } from './approvals';
+import { CatalogView } from './catalogView';
+import { registerCommands } from './commands';
+import { readSettings, SECTION } from './config';
+import { DecisionStore } from './decisionStore';
+import { DecisionsView } from './decisionsView';
+import { LocalProxy, type ProxyHostFactory } from './localProxy';
+import { createLog, errorMessage } from './log';
+import { registerMcpProvider } from './mcpProvider';
+import { locatePolicy } from './policyLocator';
+import { StatusBar } from './statusBar';
+
+// Loaded on first start: most users open the views long before they start the proxy.
+const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
+
+// Module evaluation ends here (imports included); activate() is called later, when the
+// extension host gets to it.
+const loaded = performance.now();
+
+let proxy: LocalProxy | undefined;
+let languageClient: LanguageClient | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const started = performance.now();
+  const log = createLog();
+  const store = new DecisionStore(readSettings().decisionsMax);
+  proxy = new LocalProxy(createProxyHost, createApprover());
+  const localProxy = proxy;
+  const decisions = new DecisionsView(store);
+  const catalog = new CatalogView(locatePolicy);
+
+  context.subscriptions.push(
+    log,
+    store,
+    localProxy,
+    decisions,
+    catalog,
+    new StatusBar(localProxy, store),
+    registerMcpProvider(localProxy),
+    localProxy.onDecision((event) => store.add(event)),
+    localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
+    ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, languageClient: () => languageClient }),
+    vscode.workspace.onDidChangeConfiguration((change) => {
+      if (change.affectsConfiguration(`${SECTION}.decisions.max`)) store.setMax(readSettings().decisionsMax);
+      if (change.affectsConfiguration(`${SECTION}.policyFile`)) catalog.scheduleReload();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => autoStart(localProxy)),
+    { dispose: () => void languageClient?.stop() },
+  );
+
+  // The language server runs in untrusted workspaces too: it only reads the policy and its
+  // catalogs. Its client library is loaded after activate() returns so the views appear first.
+  void startLanguageClient(context, started);
+  autoStart(localProxy);
+  const now = performance.now();
+  const own = loaded - loadStarted + (now - started);
+  log.info(
+    `MCP Policy activated in ${own.toFixed(1)} ms (${(loaded - loadStarted).toFixed(1)} ms loading the bundle, ${(now - started).toFixed(1)} ms in activate(); ` +
+      `the extension host called activate() ${(started - loaded).toFixed(1)} ms after loading it)`,
+  );
+}
+
+async function startLanguageClient(context: vscode.ExtensionContext, started: number): Promise<void> {
+  const log = createLog();
+  try {
+    const { createLanguageClient } = await import('./languageClient.js');
+    const client = createLanguageClient(context);
+    languageClient = client;
+    await client.start();
+    log.info(`Language server ready ${(performance.now() - started).toFixed(1)} ms after activation began`);
+  } catch (error) {
+    log.error(`The language server did not start: ${errorMessage(error)}`);
+  }
+}
+
+function autoStart(localProxy: LocalProxy): void {
+  if (!vscode.workspace.isTrusted || !readSettings().proxyAutoStart) return;
+  localProxy.start().catch((error: unknown) => createLog().error(`Local proxy did not start: ${errorMessage(error)}`));
+}
+
+export async function deactivate(): Promise<void> {
+  // Stop the upstream processes and the listener before the extension host goes away.
+  await Promise.allSettled([proxy?.stop(), languageClient?.stop()]);
+  proxy = undefined;
+  languageClient = undefined;
+}

@@ -1,0 +1,32 @@
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { POLICY_FILE_GLOBS } from './config';
+
+/** The client id: also the settings prefix the client reads its trace level from (`mcpPolicy.trace.server`). */
+const CLIENT_ID = 'mcpPolicy';
+
+/**
+ * Starts the bundled language server (dist/server.js) over IPC for policy files. It runs in
+ * untrusted workspaces too: it only reads the policy and its catalogs, it never runs what a
+ * policy names.
+ */
+export function createLanguageClient(context: vscode.ExtensionContext): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const documentSelector = POLICY_FILE_GLOBS.flatMap((pattern) => [
+    { scheme: 'file', language: 'json', pattern },
+    { scheme: 'file', language: 'jsonc', pattern },
+  ]);
+  const clientOptions: LanguageClientOptions = {
+    documentSelector,
+    outputChannel: vscode.window.createOutputChannel('MCP Policy Language Server', { log: true }),
+    synchronize: {
+      // Diagnostics depend on the catalogs beside the policy: let the server re-validate when they change.
+      fileEvents: vscode.workspace.createFileSystemWatcher('**/*catalog.json'),
+    },
+  };
+  return new LanguageClient(CLIENT_ID, 'MCP Policy Language Server', serverOptions, clientOptions);
+}
