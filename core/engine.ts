@@ -2,7 +2,7 @@ import { systemClock, type Clock } from './clock';
 import { CompiledPolicy, type CallPlan } from './compile';
 import { compileArgumentSchema } from './argumentValidation';
 import { CounterStore, type LimitCheck, type Reservation } from './counters';
-import { newEventId, redact, type Decision, type DecisionEvent } from './events';
+import { newDecisionEvent, redact, type Decision, type DecisionEvent } from './events';
 
 export interface ToolCall {
   server: string;
@@ -203,10 +203,7 @@ export class PolicyEngine {
     evalMicros: number,
     verdict?: Verdict,
   ): DecisionEvent {
-    const now = Date.now();
-    const event: DecisionEvent = {
-      id: newEventId(now),
-      time: new Date(now).toISOString(),
+    const event = newDecisionEvent({
       server: call.server,
       tool: call.tool,
       arguments: redactedArguments,
@@ -215,13 +212,13 @@ export class PolicyEngine {
       reason,
       policy: this.compiled.hash,
       evalMicros,
-    };
+      session: call.session,
+      client: call.client,
+    });
     if (verdict && verdict.decision === 'rate_limited') {
       if (verdict.counter !== undefined) event.counter = verdict.counter;
       if (verdict.retryAfterMs !== undefined) event.retryAfterMs = verdict.retryAfterMs;
     }
-    if (call.session !== undefined) event.session = call.session;
-    if (call.client !== undefined) event.client = call.client;
     return event;
   }
 }

@@ -33,6 +33,18 @@ export function newEventId(now = Date.now()): string {
   return nextUlid(Math.floor(now));
 }
 
+/** What a decision says; the id and time are stamped by newDecisionEvent. */
+export type DecisionFields = Omit<DecisionEvent, 'id' | 'time' | 'session' | 'client' | 'upstream'> & { session?: string | undefined; client?: string | undefined };
+
+export function newDecisionEvent(fields: DecisionFields): DecisionEvent {
+  const now = Date.now();
+  const { session, client, ...rest } = fields;
+  const event: DecisionEvent = { id: newEventId(now), time: new Date(now).toISOString(), ...rest };
+  if (session !== undefined) event.session = session;
+  if (client !== undefined) event.client = client;
+  return event;
+}
+
 export const REDACTED = '[redacted]';
 
 /** Copies arguments with the values of matching keys replaced, at any depth. */

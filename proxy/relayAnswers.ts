@@ -1,5 +1,5 @@
 /** Answers the proxy gives in the upstream's place: a fail-closed denial and a dead upstream. */
-import { DECISION_META_KEY, newEventId, type CompiledPolicy, type DecisionEvent } from '../core';
+import { DECISION_META_KEY, newDecisionEvent, type CompiledPolicy, type DecisionEvent } from '../core';
 import type { UpstreamOutcome } from './host';
 
 export function failClosedEvent(
@@ -7,10 +7,7 @@ export function failClosedEvent(
   call: { server: string; tool: string; session: string; client: string | undefined },
   error: unknown,
 ): DecisionEvent {
-  const now = Date.now();
-  const event: DecisionEvent = {
-    id: newEventId(now),
-    time: new Date(now).toISOString(),
+  return newDecisionEvent({
     server: call.server,
     tool: call.tool,
     // The arguments are left out: redacting them may be what failed.
@@ -21,9 +18,8 @@ export function failClosedEvent(
     policy: policy.hash,
     evalMicros: 0,
     session: call.session,
-  };
-  if (call.client !== undefined) event.client = call.client;
-  return event;
+    client: call.client,
+  });
 }
 
 export function upstreamFailureResult(event: DecisionEvent, outcome: UpstreamOutcome): Record<string, unknown> {
