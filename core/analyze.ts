@@ -6,7 +6,7 @@ import { JsonDocument } from './document';
 import type { Policy } from './model';
 import { sanitizePolicy, isObject } from './sanitize';
 import { validatePolicySchema } from './schemaValidation';
-import { semanticChecks } from './semanticChecks';
+import { SemanticCache } from './semanticCache';
 
 export interface PolicyAnalysis {
   document: JsonDocument;
@@ -20,6 +20,8 @@ export interface PolicyAnalysis {
 export interface AnalyzeOptions {
   catalog?: ToolCatalog;
   catalogProblems?: readonly CatalogLoadProblem[];
+  /** One per open document in an editor: edits that keep the policy's meaning reuse the semantic checks. */
+  semanticCache?: SemanticCache;
 }
 
 export function analyzePolicy(text: string, options: AnalyzeOptions = {}): PolicyAnalysis {
@@ -37,17 +39,29 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
   if (!document.root) return { document, policy: undefined, diagnostics, compiled: undefined };
   diagnostics.push(...validatePolicySchema(document));
   const policy = sanitizePolicy(document.value);
-  // Compiled once: the checks resolve every catalog tool through it, and it is what a clean policy enforces.
-  const compiledPolicy = policy ? new CompiledPolicy(policy, text) : undefined;
-  if (policy) diagnostics.push(...semanticChecks(document, policy, options.catalog, compiledPolicy));
+  // Compiled at most once, and only when needed: the catalog checks resolve every tool through
+  // it, and it is what a clean policy enforces; an editor needs neither on most keystrokes.
+  let compiledPolicy: CompiledPolicy | undefined;
+  const compile = (policyToCompile: Policy): CompiledPolicy => (compiledPolicy ??= new CompiledPolicy(policyToCompile, text));
+  if (policy) {
+    const cache = options.semanticCache ?? new SemanticCache();
+    diagnostics.push(...cache.check(document, policy, options.catalog, () => compile(policy)));
+  }
   for (const problem of options.catalogProblems ?? []) {
     const index = (policy?.catalog ?? []).findIndex((entry) => problem.file.endsWith(entry.replace(/^\.\//, '')));
     const path = index >= 0 ? ['catalog', index] : [];
     diagnostics.push({ code: DiagnosticCode.catalogProblem, severity: 'warning', message: `catalog ${problem.file}: ${problem.message}`, range: index >= 0 ? document.rangeOf(path) : { offset: 0, length: 0 }, path });
   }
   diagnostics.sort((a, b) => a.range.offset - b.range.offset);
-  const compiled = policy && !hasErrors(diagnostics) ? compiledPolicy : undefined;
-  return { document, policy, diagnostics, compiled };
+  const clean = policy !== undefined && !hasErrors(diagnostics);
+  return {
+    document,
+    policy,
+    diagnostics,
+    get compiled() {
+      return clean ? compile(policy) : undefined;
+    },
+  };
 }
 
 export interface LoadedPolicy extends PolicyAnalysis {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { compileArgumentSchema, type CompiledArgumentSchema } from './argumentValidation';
 import { compileCaseInsensitiveGlob, compileGlob, type Glob } from './glob';
+import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import {
   DEFAULT_ACTION,
@@ -45,8 +46,7 @@ export interface CompiledRule {
 
 export interface RuleSet {
   exact: Map<string, CompiledRule>;
-  /** Most literal characters first, then the order written. */
-  globs: CompiledRule[];
+  globs: GlobIndex<CompiledRule>;
 }
 
 /** Everything about a (server, tool) pair that does not depend on the call's arguments. */
@@ -164,16 +164,20 @@ export class CompiledPolicy {
   }
 }
 
+/** An exact name beats every glob; among globs the most literal characters win, then the earliest. */
 function lookup(set: RuleSet, tool: string): CompiledRule | undefined {
   const exact = set.exact.get(tool);
   if (exact) return exact;
-  for (const rule of set.globs) if (rule.glob.matches(tool)) return rule;
-  return undefined;
+  let best: CompiledRule | undefined;
+  for (const rule of set.globs.matching(tool)) {
+    if (!best || rule.glob.literalCount > best.glob.literalCount || (rule.glob.literalCount === best.glob.literalCount && rule.order < best.order)) best = rule;
+  }
+  return best;
 }
 
 export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath: JsonPath): RuleSet {
   const exact = new Map<string, CompiledRule>();
-  const globs: CompiledRule[] = [];
+  const globs = new GlobIndex<CompiledRule>();
   let order = 0;
   for (const [key, rule] of Object.entries(tools ?? {})) {
     const path = [...basePath, key];
@@ -195,10 +199,9 @@ export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath
         compiled.argumentsSchema = { error: (error as Error).message };
       }
     }
-    if (compiled.glob.isGlob) globs.push(compiled);
+    if (compiled.glob.isGlob) globs.add(compiled.glob, compiled);
     else exact.set(key, compiled);
   }
-  globs.sort((a, b) => b.glob.literalCount - a.glob.literalCount || a.order - b.order);
   return { exact, globs };
 }
 

@@ -12,7 +12,7 @@ export class JsonDocument {
   constructor(readonly text: string) {
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-    this.value = this.root ? getNodeValue(this.root) : undefined;
+    this.value = this.root ? valueOf(text, this.root, errors.length === 0) : undefined;
     for (const error of errors) {
       this.syntaxDiagnostics.push({
         code: DiagnosticCode.syntax,
@@ -85,6 +85,21 @@ export class JsonDocument {
     }
     return { offset: node.offset, length: node.length };
   }
+}
+
+/**
+ * The native parser builds the same value many times faster than walking the tree; it
+ * accepts only strict JSON, so a text with comments or trailing commas takes the tree walk.
+ */
+function valueOf(text: string, root: Node, parsedCleanly: boolean): unknown {
+  if (parsedCleanly) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // JSONC: comments or trailing commas
+    }
+  }
+  return getNodeValue(root);
 }
 
 function describeParseError(error: ParseError): string {

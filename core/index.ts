@@ -16,3 +16,5 @@ export * from './sanitize';
 export * from './schemaValidation';
 export * from './semanticChecks';
 export * from './suggest';
+export * from './globIndex';
+export * from './semanticCache';

@@ -4,6 +4,7 @@ import { CompiledPolicy } from './compile';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
 import { compileGlob, globsOverlap, isGlobPattern } from './glob';
+import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, type Limit, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
@@ -144,13 +145,15 @@ function checkHiddenRules(document: JsonDocument, policy: Policy, out: PolicyDia
 function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
   const scope = section.server !== undefined && catalog.hasServer(section.server) ? section.server : undefined;
   const where = scope !== undefined ? `server "${scope}"` : 'the tool catalog';
+  // One pass over the catalog finds every glob that matches something.
+  const globs = new GlobIndex<string>();
+  for (const key of Object.keys(section.tools)) if (isGlobPattern(key)) globs.add(compileGlob(key), key);
+  const matchedGlobs = new Set<string>();
+  if (globs.size > 0) for (const name of catalog.toolNamesFor(scope)) for (const key of globs.matching(name)) matchedGlobs.add(key);
   for (const [key, rule] of Object.entries(section.tools)) {
     const path = [...section.path, key];
     if (isGlobPattern(key)) {
-      const glob = compileGlob(key);
-      let matched = false;
-      for (const name of catalog.toolNamesFor(scope)) if (glob.matches(name)) { matched = true; break; }
-      if (!matched) {
+      if (!matchedGlobs.has(key)) {
         out.push({ code: DiagnosticCode.globMatchesNothing, severity: 'warning', message: `"${key}" matches no tool in ${where}`, range: document.rangeOf(path, 'key'), path });
       }
       continue;
@@ -231,22 +234,21 @@ function checkShadowedAndRisky(document: JsonDocument, policy: Policy, catalog: 
   const matchedGlobs = new Map<string, JsonPath>();
   const risky = new Map<string, { path: JsonPath; part: 'key' | 'value'; tools: string[] }>();
   const servers = new Set([...catalog.serverNames(), ...Object.keys(policy.servers ?? {})]);
-  // Compiled once: the loop below runs for every catalog tool (10,000 in the benchmark).
-  const sectionGlobs = sections(policy).map((section) => ({
-    server: section.server,
-    globs: Object.keys(section.tools)
-      .filter(isGlobPattern)
-      .map((key) => ({ glob: compileGlob(key), path: [...section.path, key] as JsonPath, text: formatJsonPath([...section.path, key]) })),
-  }));
+  // Indexed once: the loop below runs for every catalog tool (10,000 in the benchmark).
+  const sectionGlobs = sections(policy).map((section) => {
+    const globs = new GlobIndex<{ path: JsonPath; text: string }>();
+    for (const key of Object.keys(section.tools)) {
+      if (isGlobPattern(key)) globs.add(compileGlob(key), { path: [...section.path, key], text: formatJsonPath([...section.path, key]) });
+    }
+    return { server: section.server, globs };
+  });
   for (const server of servers) {
     const applicable = sectionGlobs.filter((section) => section.server === undefined || section.server === server);
     for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) {
       const plan = compiled.plan(server, tool.name);
       if (plan.rule) winners.add(plan.rule.pathText);
       for (const section of applicable) {
-        for (const entry of section.globs) {
-          if (!matchedGlobs.has(entry.text) && entry.glob.matches(tool.name)) matchedGlobs.set(entry.text, entry.path);
-        }
+        for (const entry of section.globs.matching(tool.name)) if (!matchedGlobs.has(entry.text)) matchedGlobs.set(entry.text, entry.path);
       }
       const unchecked = !plan.hiddenBy && plan.action === 'allow' && (plan.rule?.limits.length ?? 0) === 0 && !plan.validateInput && !plan.rule?.rule.arguments;
       if (!unchecked || !isRisky(tool.risk)) continue;

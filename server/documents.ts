@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeDocument, isObject, JsonDocument, type PolicyAnalysis, type ToolCatalog } from '../core';
+import { analyzeDocument, isObject, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
 import type { CatalogStore } from './catalogs';
 
 /** mcp-policy.json, x.mcp-policy.json, .mcp-policy.json and their .jsonc forms. */
@@ -56,6 +56,7 @@ function namedCatalogs(json: JsonDocument): string[] {
 export class PolicyDocuments {
   private readonly parsed = new Map<string, { version: number; context: PolicyContext; named: string[] }>();
   private readonly analyzed = new Map<string, AnalyzedPolicy>();
+  private readonly semanticCaches = new Map<string, SemanticCache>();
 
   constructor(private readonly catalogs: CatalogStore) {}
 
@@ -71,7 +72,12 @@ export class PolicyDocuments {
     if (cached && cached.version === document.version && cached.catalogGeneration === this.catalogs.generation) return cached;
     const { context, named } = this.parse(document);
     const state = this.catalogs.forPolicy(context.path, named);
-    const analysis = analyzeDocument(context.json, { catalog: state.catalog, catalogProblems: state.problems });
+    let semanticCache = this.semanticCaches.get(document.uri);
+    if (!semanticCache) {
+      semanticCache = new SemanticCache();
+      this.semanticCaches.set(document.uri, semanticCache);
+    }
+    const analysis = analyzeDocument(context.json, { catalog: state.catalog, catalogProblems: state.problems, semanticCache });
     const result: AnalyzedPolicy = { ...context, catalog: state.catalog, analysis, catalogGeneration: this.catalogs.generation };
     this.analyzed.set(document.uri, result);
     return result;
@@ -80,6 +86,7 @@ export class PolicyDocuments {
   forget(uri: string): void {
     this.parsed.delete(uri);
     this.analyzed.delete(uri);
+    this.semanticCaches.delete(uri);
   }
 
   private parse(document: TextDocument): { context: PolicyContext; named: string[] } {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileGlob, globsOverlap, parseJsonPath, formatJsonPath } from '../../core';
+import { compileGlob, GlobIndex, globsOverlap, parseJsonPath, formatJsonPath } from '../../core';
+import { mulberry32 } from './helpers';
 
 test('a glob * matches any run of characters, nothing else is special', () => {
   const glob = compileGlob('fluentcrm_list_*');
@@ -47,4 +48,19 @@ test('rule paths round-trip, quoting keys that need it', () => {
   for (const path of paths) assert.deepEqual(parseJsonPath(formatJsonPath(path)), path);
   assert.equal(formatJsonPath(['all_tools', 'limits', 0]), 'all_tools.limits[0]');
   assert.equal(formatJsonPath(['servers', 'fs', 'tools', 'write_file']), 'servers.fs.tools.write_file');
+});
+
+test('the glob index finds exactly the globs a full scan finds', () => {
+  const random = mulberry32(99);
+  const alphabet = 'ab_*';
+  const word = (length: number, withStar: boolean): string =>
+    Array.from({ length }, () => alphabet[Math.floor(random() * (withStar ? 4 : 3))]).join('');
+  const patterns = Array.from({ length: 300 }, () => word(1 + Math.floor(random() * 6), true));
+  const index = new GlobIndex<string>();
+  for (const pattern of patterns) index.add(compileGlob(pattern), pattern);
+  for (let trial = 0; trial < 2000; trial++) {
+    const name = word(Math.floor(random() * 8), false);
+    const expected = patterns.filter((pattern) => compileGlob(pattern).matches(name)).sort();
+    assert.deepEqual([...index.matching(name)].sort(), expected, name);
+  }
 });

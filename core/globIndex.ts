@@ -1,0 +1,37 @@
+import type { Glob } from './glob';
+
+/**
+ * Finds the globs that match a name without trying every glob: a glob can only match names
+ * that start with its literal prefix (the text before its first `*`), so globs are bucketed
+ * by prefix and a name looks up each of its own prefixes.
+ */
+export class GlobIndex<T> {
+  private readonly buckets = new Map<string, Array<{ glob: Glob; value: T }>>();
+  /** The prefix lengths in use, ascending: a name is sliced only at these. */
+  private prefixLengths: number[] = [];
+
+  add(glob: Glob, value: T): void {
+    const star = glob.pattern.indexOf('*');
+    const prefix = star < 0 ? glob.pattern : glob.pattern.slice(0, star);
+    const bucket = this.buckets.get(prefix);
+    if (bucket) bucket.push({ glob, value });
+    else this.buckets.set(prefix, [{ glob, value }]);
+    if (!this.prefixLengths.includes(prefix.length)) this.prefixLengths = [...this.prefixLengths, prefix.length].sort((a, b) => a - b);
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const bucket of this.buckets.values()) count += bucket.length;
+    return count;
+  }
+
+  /** Every value whose glob matches the name, in no particular order. */
+  *matching(name: string): Iterable<T> {
+    for (const length of this.prefixLengths) {
+      if (length > name.length) break;
+      const bucket = this.buckets.get(length === 0 ? '' : name.slice(0, length));
+      if (!bucket) continue;
+      for (const entry of bucket) if (entry.glob.matches(name)) yield entry.value;
+    }
+  }
+}
