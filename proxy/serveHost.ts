@@ -49,7 +49,11 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       if (problems.length > 0) throw new Error(problems.join('\n'));
       guard.on('decision', (event) => this.emit('decision', event));
       guard.on('upstream', (outcome) => this.emit('upstream', outcome));
-      guard.on('policy', (reload) => this.emit('policy', reload));
+      guard.on('policy', (reload) => {
+        // Servers added or removed by a reload are listed before anyone hears of the reload.
+        if (reload.ok && this.current) this.current = { ...this.current, servers: this.servers(guard, this.current.host, this.current.port) };
+        this.emit('policy', reload);
+      });
       guard.on('problem', (problem) => this.emit('problem', problem));
       const token = this.options.token ?? randomToken();
       const host = this.options.host ?? '127.0.0.1';

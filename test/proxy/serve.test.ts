@@ -84,3 +84,22 @@ test('createProxyHost in-process: sessions are their own scope, events fire, sto
   await waitFor(() => childPids().filter((pid) => !before.has(pid)).length === 0, 5000, 'the upstreams to exit');
   await assert.rejects(fetch(urlA, { method: 'POST', headers: { authorization: `Bearer ${status.token}` }, body: '{}' }));
 });
+
+test('a hot reload that adds and removes servers changes the guarded list and the routes', async (t) => {
+  const folder = tempFolder(t);
+  const policy = { version: '1', default: 'allow', servers: { A: { upstream: { command: bin('mcp-server-everything') } } } };
+  const policyPath = writePolicy(folder, policy);
+  const host = createProxyHost({ policyPath, tokenFile: false });
+  t.after(() => host.stop());
+  const reloads: PolicyReload[] = [];
+  host.on('policy', (reload) => reloads.push(reload));
+  const status = await host.start();
+  assert.deepEqual(status.servers.map((server) => server.name), ['A']);
+  const added = { ...policy, servers: { M: { upstream: { command: bin('mcp-server-memory'), env: { MEMORY_FILE_PATH: join(folder, 'memory.jsonl') } } } } };
+  writeFileSync(policyPath, JSON.stringify(added));
+  await waitFor(() => reloads.some((reload) => reload.ok), 5000, 'the reload');
+  assert.deepEqual(host.status?.servers.map((server) => server.name), ['M']);
+  const memory = await connectHttp(t, host.status!.servers[0]!.url, status.token);
+  assert.ok((await memory.listTools()).tools.some((tool) => tool.name === 'read_graph'));
+  assert.equal((await fetch(`http://127.0.0.1:${status.port}/servers/A/mcp`, { method: 'POST', headers: { authorization: `Bearer ${status.token}` } })).status, 404, 'a removed server has no route');
+});
