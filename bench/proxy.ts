@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -27,6 +27,10 @@ interface Measured {
   p99: number;
   callsPerSecond: number;
   rssMiB: number | undefined;
+  /** The proxy's own CPU per call in the throughput phase: what it adds to the machine's load. */
+  proxyCpuMicrosPerCall: number | undefined;
+  /** The benchmark client's CPU per call, for scale. */
+  clientCpuMicrosPerCall: number;
 }
 
 function env(): Record<string, string> {
@@ -39,6 +43,13 @@ function rssMiB(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : undefined;
+}
+
+/** CPU time (user + system) a process has used, in ms; Linux /proc clock ticks are 10 ms. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function measure(transport: Transport, proxyPid: () => number | undefined): Promise<Measured> {
@@ -56,6 +67,8 @@ async function measure(transport: Transport, proxyPid: () => number | undefined)
     }
     let issued = 0;
     const throughputDeadline = Date.now() + PHASE_LIMIT_MS;
+    const proxyCpuBefore = cpuMs(proxyPid());
+    const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
     const worker = async (): Promise<void> => {
       while (issued < THROUGHPUT_CALLS && Date.now() < throughputDeadline) {
@@ -65,8 +78,17 @@ async function measure(transport: Transport, proxyPid: () => number | undefined)
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     const seconds = (performance.now() - started) / 1000;
+    const proxyCpuAfter = cpuMs(proxyPid());
+    const benchCpu = process.cpuUsage(benchCpuBefore);
     const { p50, p99 } = summarize(latencies);
-    return { p50, p99, callsPerSecond: issued / seconds, rssMiB: rssMiB(proxyPid()) };
+    return {
+      p50,
+      p99,
+      callsPerSecond: issued / seconds,
+      rssMiB: rssMiB(proxyPid()),
+      proxyCpuMicrosPerCall: proxyCpuBefore === undefined || proxyCpuAfter === undefined ? undefined : ((proxyCpuAfter - proxyCpuBefore) * 1000) / issued,
+      clientCpuMicrosPerCall: (benchCpu.user + benchCpu.system) / issued,
+    };
   } finally {
     await client.close();
   }
@@ -127,6 +149,8 @@ export async function benchProxy(): Promise<string> {
       thousands(m.callsPerSecond),
       base ? `${fixed((100 * m.callsPerSecond) / base.callsPerSecond, 0)} %` : '',
       m.rssMiB === undefined ? '' : fixed(m.rssMiB, 1),
+      m.proxyCpuMicrosPerCall === undefined ? '' : fixed(m.proxyCpuMicrosPerCall, 0),
+      fixed(m.clientCpuMicrosPerCall, 0),
     ];
     return [
       '## Proxy: server-everything `echo`, direct vs through `mcp-policy proxy`',
@@ -134,9 +158,11 @@ export async function benchProxy(): Promise<string> {
       `${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput; the proxy writes an audit file. HTTP: the proxy listens on HTTP and its upstream is server-everything's own Streamable HTTP endpoint.`,
       '',
       table(
-        ['path', 'p50 ms', 'p99 ms', 'added p50 / p99 ms', 'calls/s', 'of direct', 'proxy RSS MiB'],
+        ['path', 'p50 ms', 'p99 ms', 'added p50 / p99 ms', 'calls/s', 'of direct', 'proxy RSS MiB', 'proxy CPU µs/call', 'client CPU µs/call'],
         [row('stdio direct', directStdio), row('stdio via proxy', proxiedStdio, directStdio), row('HTTP direct', directHttp), row('HTTP via proxy', proxiedHttp, directHttp)],
       ),
+      '',
+      `On ${cpus().length} cores the client, the proxy and the server share the CPU: throughput with ${IN_FLIGHT} calls in flight is bound by their CPU per call together, so the proxy's own CPU per call is the figure it adds.`,
     ].join('\n');
   } finally {
     for (const child of children) stop(child);
