@@ -53,6 +53,7 @@ export function asMessage(value: RpcRequest | RpcNotification): JSONRPCMessage {
 }
 
 export const INTERNAL_ERROR = -32603;
+export const INVALID_PARAMS = -32602;
 
 /**
  * Requests the proxy makes itself carry string ids with this prefix: upstream servers and MCP

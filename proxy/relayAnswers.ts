@@ -2,10 +2,11 @@
 import { DECISION_META_KEY, newDecisionEvent, type CompiledPolicy, type DecisionEvent } from '../core';
 import type { UpstreamOutcome } from './host';
 
+/** A call refused without consulting the rules: deciding failed, or the request was malformed. */
 export function failClosedEvent(
   policy: CompiledPolicy,
   call: { server: string; tool: string; session: string; client: string | undefined },
-  error: unknown,
+  reason: string,
 ): DecisionEvent {
   return newDecisionEvent({
     server: call.server,
@@ -14,13 +15,15 @@ export function failClosedEvent(
     arguments: {},
     decision: 'denied',
     rule: 'default',
-    reason: `the proxy failed while deciding, so the call was not forwarded: ${(error as Error)?.message ?? String(error)}`,
+    reason,
     policy: policy.hash,
     evalMicros: 0,
     session: call.session,
     client: call.client,
   });
 }
+
+export const NAMELESS_CALL = 'the tools/call request names no tool (params.name must be a non-empty string), so it was not forwarded';
 
 export function upstreamFailureResult(event: DecisionEvent, outcome: UpstreamOutcome): Record<string, unknown> {
   const upstream: NonNullable<DecisionEvent['upstream']> = { ok: false, ms: outcome.ms };

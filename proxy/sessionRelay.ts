@@ -6,10 +6,11 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type Upstream } from '../core';
 import { approveByElicitation } from './elicitationApprover';
-import { failClosedEvent, upstreamFailureResult } from './relayAnswers';
+import { failClosedEvent, NAMELESS_CALL, upstreamFailureResult } from './relayAnswers';
 import {
   errorMessage,
   INTERNAL_ERROR,
+  INVALID_PARAMS,
   isNotification,
   isOwnId,
   isRequest,
@@ -161,10 +162,22 @@ export class SessionRelay {
     this.clientCanElicit = objectOrUndefined(params?.capabilities)?.elicitation !== undefined;
   }
 
+  private refuseMalformedCall(request: RpcRequest): void {
+    const { server, session } = this.identity;
+    this.guard.recordDecision(failClosedEvent(this.guard.engine.policy, { server, tool: '', session, client: this.client }, NAMELESS_CALL));
+    this.pending.delete(idKey(request.id));
+    this.toDownstream(errorMessage(request.id, INVALID_PARAMS, `mcp-policy: ${NAMELESS_CALL}`));
+  }
+
   private async decideToolCall(request: RpcRequest, pending: PendingRequest): Promise<void> {
     const params = objectOrUndefined(request.params) ?? {};
-    const tool = typeof params.name === 'string' ? params.name : '';
     const { server, session, grant } = this.identity;
+    if (typeof params.name !== 'string' || params.name.length === 0) {
+      // No rule can be looked up for a call that names no tool: refused here, never forwarded.
+      this.refuseMalformedCall(request);
+      return;
+    }
+    const tool = params.name;
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
@@ -174,7 +187,8 @@ export class SessionRelay {
       this.guard.recordDecision(event);
     } catch (error) {
       // Fail closed: whatever went wrong while deciding, the call does not go upstream.
-      event = failClosedEvent(this.guard.engine.policy, { server, tool, session, client: this.client }, error);
+      const reason = `the proxy failed while deciding, so the call was not forwarded: ${(error as Error)?.message ?? String(error)}`;
+      event = failClosedEvent(this.guard.engine.policy, { server, tool, session, client: this.client }, reason);
       try {
         this.guard.recordDecision(event);
       } catch {
