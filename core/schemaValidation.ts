@@ -1,21 +1,18 @@
-import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import policySchema from '../schemas/policy.schema.json';
+import generatedValidator from './generated/policyValidator';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
 import { suggest } from './suggest';
 
 export { policySchema };
 
-let validator: ValidateFunction | undefined;
-
-function policyValidator(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: false }).compile(policySchema);
-  return validator;
-}
+/** Generated at build time from policy.schema.json (scripts/generate-validator.mjs): nothing to compile at run time. */
+const validator = generatedValidator as unknown as ValidateFunction;
 
 /** Validates against schemas/policy.schema.json; every error points at the key or value at fault. */
 export function validatePolicySchema(document: JsonDocument): PolicyDiagnostic[] {
-  const validate = policyValidator();
+  const validate = validator;
   if (validate(document.value)) return [];
   const errors = pruneBranchErrors(validate.errors ?? []);
   const diagnostics: PolicyDiagnostic[] = [];
