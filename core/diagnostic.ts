@@ -55,6 +55,12 @@ export class LineIndex {
       }
     }
   }
+  offsetAt(position: Position): number {
+    const start = this.starts[position.line];
+    if (start === undefined) return this.starts[this.starts.length - 1] ?? 0;
+    return start + position.character;
+  }
+
   positionAt(offset: number): Position {
     let low = 0;
     let high = this.starts.length - 1;

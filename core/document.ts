@@ -1,4 +1,4 @@
-import { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtLocation, findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { DiagnosticCode, LineIndex, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
 
@@ -9,7 +9,13 @@ export class JsonDocument {
   readonly syntaxDiagnostics: PolicyDiagnostic[] = [];
   private lineIndex: LineIndex | undefined;
 
-  constructor(readonly text: string) {
+  /** `parsed` is for afterEdit: a tree and value already made to match the text. */
+  constructor(readonly text: string, parsed?: { root: Node; value: unknown }) {
+    if (parsed) {
+      this.root = parsed.root;
+      this.value = parsed.value;
+      return;
+    }
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
     this.value = this.root ? valueOf(text, this.root, errors.length === 0) : undefined;
@@ -31,6 +37,34 @@ export class JsonDocument {
         path: [],
       });
     }
+  }
+
+  /**
+   * The document after `removedLength` characters at `offset` are replaced by `inserted`,
+   * without parsing again — when the edit stays inside one string value (typing a reason, a
+   * description): the tree keeps its shape, so offsets shift and one value changes. Undefined
+   * for any other edit. The previous document gives up its tree and must not be used again.
+   */
+  static afterEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
+    const root = previous.root;
+    if (!root || previous.syntaxDiagnostics.length > 0 || UNSAFE_IN_STRING.test(inserted)) return undefined;
+    const editEnd = offset + removedLength;
+    const node = findNodeAtOffset(root, offset, false);
+    const isValue = node?.parent?.type === 'array' || (node?.parent?.type === 'property' && node.parent.children?.[1] === node);
+    if (!node || node.type !== 'string' || !isValue) return undefined;
+    // Strictly between the quotes, in a string without escapes (an edit could split one).
+    if (offset < node.offset + 1 || editEnd > node.offset + node.length - 1) return undefined;
+    if (previous.text.slice(node.offset, node.offset + node.length).includes('\\')) return undefined;
+    const text = previous.text.slice(0, offset) + inserted + previous.text.slice(editEnd);
+    const delta = inserted.length - removedLength;
+    shiftAfter(root as MutableNode, offset, editEnd, delta);
+    const value = JSON.parse(text.slice(node.offset, node.offset + node.length)) as string;
+    (node as MutableNode).value = value;
+    const path = getNodePath(node);
+    let container: unknown = previous.value;
+    for (const segment of path.slice(0, -1)) container = (container as Record<string | number, unknown>)[segment];
+    (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = value;
+    return new JsonDocument(text, { root, value: previous.value });
   }
 
   get lines(): LineIndex {
@@ -85,6 +119,21 @@ export class JsonDocument {
     }
     return { offset: node.offset, length: node.length };
   }
+}
+
+/** In a JSON string, these would end it, escape, or be invalid: an edit holding one needs a real parse. */
+const UNSAFE_IN_STRING = /["\\\u0000-\u001f]/;
+
+/** Moves every node after an edit by delta, and grows or shrinks the nodes that hold it. */
+type MutableNode = { -readonly [K in keyof Node]: Node[K] };
+
+function shiftAfter(node: MutableNode, editStart: number, editEnd: number, delta: number): void {
+  const end = node.offset + node.length;
+  if (end <= editStart) return; // wholly before the edit
+  if (node.offset >= editEnd) node.offset += delta;
+  else node.length += delta;
+  if (node.colonOffset !== undefined && node.colonOffset >= editEnd) node.colonOffset += delta;
+  for (const child of node.children ?? []) shiftAfter(child as MutableNode, editStart, editEnd, delta);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { analyzeDocument, isObject, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
 import type { CatalogStore } from './catalogs';
 
@@ -81,6 +81,24 @@ export class PolicyDocuments {
     const result: AnalyzedPolicy = { ...context, catalog: state.catalog, analysis, catalogGeneration: this.catalogs.generation };
     this.analyzed.set(document.uri, result);
     return result;
+  }
+
+  /**
+   * Told of every edit before the new version is read: an edit inside one string value gives
+   * the new version its parse from the previous one (JsonDocument.afterEdit), no new parse.
+   */
+  noteEdit(uri: string, previousVersion: number, previousText: string, changes: readonly TextDocumentContentChangeEvent[], updated: TextDocument): void {
+    const cached = this.parsed.get(uri);
+    const change = changes.length === 1 ? changes[0] : undefined;
+    const range = (change as { range?: Range } | undefined)?.range;
+    if (!cached || cached.version !== previousVersion || cached.context.text !== previousText || !change || !range) return;
+    const lines = cached.context.json.lines;
+    const offset = lines.offsetAt(range.start);
+    const json = JsonDocument.afterEdit(cached.context.json, offset, lines.offsetAt(range.end) - offset, change.text);
+    // The previous parse is either carried over or dropped: afterEdit may have taken its tree.
+    this.parsed.delete(uri);
+    if (!json || json.text !== updated.getText()) return;
+    this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: updated, json } });
   }
 
   forget(uri: string): void {

@@ -33,9 +33,19 @@ export function startServer(): void {
 }
 
 function wire(connection: Connection): void {
-  const documents = new TextDocuments(TextDocument);
   const catalogs = new CatalogStore();
   const policies = new PolicyDocuments(catalogs);
+  // Edits are passed on so that typing inside a string needs no new parse of a large policy.
+  const documents = new TextDocuments<TextDocument>({
+    create: TextDocument.create,
+    update: (document, changes, version) => {
+      const previousVersion = document.version;
+      const previousText = document.getText();
+      const updated = TextDocument.update(document, changes, version);
+      policies.noteEdit(updated.uri, previousVersion, previousText, changes, updated);
+      return updated;
+    },
+  });
   let capabilities: ClientCapabilities = {};
   let pull = false;
   let watcher: CatalogWatcher | undefined;

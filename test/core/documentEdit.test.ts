@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Node } from 'jsonc-parser';
+import { JsonDocument } from '../../core';
+import { mulberry32 } from './helpers';
+
+/** Everything a consumer reads from a tree: types, ranges, colon offsets and values. */
+function shape(node: Node | undefined): unknown {
+  if (!node) return undefined;
+  return [node.type, node.offset, node.length, node.colonOffset, node.children ? node.children.map(shape) : node.value];
+}
+
+/** String values (not keys): where typing takes the incremental path. */
+function stringNodes(node: Node | undefined): Node[] {
+  if (!node) return [];
+  if (node.type === 'string') return node.parent?.type === 'property' && node.parent.children?.[0] === node ? [] : [node];
+  return (node.children ?? []).flatMap(stringNodes);
+}
+
+const POLICY = `{
+  // comments are fine
+  "version": "1",
+  "tools": {
+    "a_*": { "reason": "first reason", "limits": [{ "window": "minute", "max": 3 }] },
+    "b": { "action": "deny", "reason": "" },
+    "esc": { "reason": "has \\"quotes\\" inside" }
+  },
+  "hide": ["x_delete", "y"],
+}
+`;
+
+test('an edit inside a string value updates the tree and value exactly as a fresh parse would', () => {
+  const random = mulberry32(7);
+  let current = new JsonDocument(POLICY);
+  let incremental = 0;
+  for (let trial = 0; trial < 3000; trial++) {
+    // Edits accumulate escapes and broken strings; start over now and then.
+    if (trial % 100 === 0) current = new JsonDocument(POLICY);
+    const text = current.text;
+    // Half the edits land inside a string, where the incremental path applies.
+    const strings = stringNodes(current.root);
+    const target = random() < 0.5 ? strings[Math.floor(random() * strings.length)] : undefined;
+    const offset = target ? target.offset + 1 + Math.floor(random() * (target.length - 1)) : Math.floor(random() * (text.length + 1));
+    const removed = Math.floor(random() * 3);
+    const inserted = ['', 'x', 'yz', 'é', ' ', '}', 'ab', '', '"', '\\\\', '\\n'][Math.floor(random() * 11)] as string;
+    const nextText = text.slice(0, offset) + inserted + text.slice(offset + removed);
+    const expected = new JsonDocument(nextText);
+    const edited = JsonDocument.afterEdit(current, offset, removed, inserted);
+    if (edited) {
+      incremental++;
+      assert.equal(edited.text, nextText);
+      assert.deepEqual(shape(edited.root), shape(expected.root), `edit ${trial} at ${offset}`);
+      assert.deepEqual(edited.value, expected.value);
+      assert.deepEqual(edited.syntaxDiagnostics, []);
+      current = edited;
+    } else {
+      // Keep the document well formed, so later edits can take the incremental path again.
+      current = expected.syntaxDiagnostics.length === 0 ? expected : new JsonDocument(text);
+    }
+  }
+  assert.ok(incremental > 500, `only ${incremental} edits took the incremental path`);
+});
+
+test('edits that could change the structure are parsed again', () => {
+  const base = () => new JsonDocument(POLICY);
+  const at = (needle: string) => POLICY.indexOf(needle);
+  assert.ok(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, 'X'), 'typing in a reason');
+  assert.equal(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, '"'), undefined, 'a quote ends the string');
+  assert.equal(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, '\\'), undefined, 'a backslash starts an escape');
+  assert.equal(JsonDocument.afterEdit(base(), at('a_*') + 1, 0, 'x'), undefined, 'a key names a rule');
+  assert.equal(JsonDocument.afterEdit(base(), at('quotes') + 1, 0, 'x'), undefined, 'a string with escapes');
+  assert.equal(JsonDocument.afterEdit(base(), at('"first reason"'), 0, 'x'), undefined, 'before the opening quote');
+  assert.equal(JsonDocument.afterEdit(base(), at('"version"') - 3, 0, 'x'), undefined, 'outside any string');
+  assert.ok(JsonDocument.afterEdit(base(), at('x_delete') + 1, 1, ''), 'an array element is a value too');
+  assert.equal(JsonDocument.afterEdit(new JsonDocument('{"a": "b" "c": 1}'), 7, 0, 'x'), undefined, 'a text with syntax errors');
+});

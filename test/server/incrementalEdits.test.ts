@@ -1,0 +1,63 @@
+/**
+ * Typing inside a string reuses the previous parse (JsonDocument.afterEdit) and the previous
+ * semantic checks: after every edit the diagnostics must equal those of the same text opened
+ * afresh.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { fluentCrmWorkspace, LspClient, PULL } from './lspClient';
+
+const POLICY = `{
+  "version": "1",
+  "default": "deny",
+  "tools": {
+    "fluentcrm_resume_campaign": { "reason": "sends mail to everyone", "limits": [{ "window": "minute", "max": 2 }] },
+    "fluentcrm_resme_campaign": { "reason": "a typo" },
+    "fluentcrm_*_campaign": { "reason": "campaign tools" },
+    "fluentcrm_list_contacts": { "arguments": { "properties": { "pag": { "description": "page" } } } }
+  },
+  "hide": ["fluentcrm_delete_contact", "mailchimp_*"]
+}
+`;
+
+let client: LspClient;
+const workspace = fluentCrmWorkspace();
+
+before(async () => {
+  client = await LspClient.start({ capabilities: PULL });
+});
+after(() => client.stop());
+
+test('diagnostics after edits inside strings equal those of a fresh open of the same text', async () => {
+  const uri = workspace.writePolicy(POLICY);
+  client.open(uri, POLICY);
+  await client.pullDiagnostics(uri);
+  let seed = 11;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+  let withDiagnostics = 0;
+  for (let edit = 0; edit < 150; edit++) {
+    // Edits anywhere can wreck the rules whose diagnostics are compared: start over now and then.
+    if (edit % 25 === 0) client.replace(uri, POLICY);
+    const text = client.text(uri);
+    // Inside a reason or description (the incremental path), or anywhere (a full parse).
+    const strings = [...text.matchAll(/"(?:reason|description)": "([^"]*)"/g)];
+    const target = strings[Math.floor(random() * strings.length)];
+    const inside = target && random() < 0.9;
+    const start = inside ? target.index + target[0].length - 1 - Math.floor(random() * (target[1]!.length + 1)) : Math.floor(random() * text.length);
+    const end = Math.min(text.length, start + (random() < 0.3 ? 1 : 0));
+    const insert = ['x', 'ab', '', ' ', 'é', 'z'][Math.floor(random() * 6)]!;
+    client.edit(uri, start, end, insert);
+    const incremental = await client.pullDiagnostics(uri);
+    const fresh = workspace.policyUri(`fresh-${edit}.mcp-policy.json`);
+    client.open(fresh, client.text(uri));
+    const expected = await client.pullDiagnostics(fresh);
+    client.close(fresh);
+    assert.deepEqual(incremental, expected, `after edit ${edit}: ${JSON.stringify({ start, end, insert })}`);
+    if (incremental.some((d) => d.code === 'unknown-tool')) withDiagnostics++;
+  }
+  assert.ok(withDiagnostics > 100, `only ${withDiagnostics} of 150 steps had an unknown-tool diagnostic to move`);
+  assert.equal(client.stderr, '');
+});
