@@ -153,7 +153,7 @@ export async function benchProxy(): Promise<string> {
       fixed(m.clientCpuMicrosPerCall, 0),
     ];
     return [
-      '## Proxy: server-everything `echo`, direct vs through `mcp-policy proxy`',
+      '### Proxy: server-everything `echo`, direct vs through `mcp-policy proxy`',
       '',
       `${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput; the proxy writes an audit file. HTTP: the proxy listens on HTTP and its upstream is server-everything's own Streamable HTTP endpoint.`,
       '',

@@ -4,21 +4,17 @@
 //
 // Screenshots of every step go to test-results/e2e/ (git-ignored, kept as CI artifacts).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Locator } from 'playwright-core';
 import { catalogFromToolsList, type CatalogTool } from '../../core';
-import { ensureCodeServer, launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
+import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
+import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
 
-const EXTENSION_ID = 'mcp-policy.mcp-policy';
 const root = repoRoot();
 const screenshotsDir = join(root, 'test-results', 'e2e');
 const filesystemServer = join(root, 'node_modules', '.bin', 'mcp-server-filesystem');
@@ -28,25 +24,19 @@ let skipReason: string | undefined;
 let temp: string;
 let vsix: string;
 
+let cleanup: (() => Promise<void>) | undefined;
+
 before(async () => {
-  try {
-    await ensureCodeServer();
-  } catch (error) {
-    if (!existsSync('/usr/bin/chromium')) {
-      skipReason = `Debian's chromium could not be installed, so VS Code cannot be driven: ${(error as Error).message.split('\n')[0] ?? ''}`;
-      return;
-    }
-    throw error;
+  const packaged = await packageExtension('mcp-policy-e2e-');
+  if (packaged.skipReason !== undefined) {
+    skipReason = packaged.skipReason;
+    return;
   }
-  temp = realpathSync(await mkdtemp(join(tmpdir(), 'mcp-policy-e2e-')));
-  vsix = join(temp, 'mcp-policy.vsix');
-  // dist/ is built by `npm test`; package exactly what `npm run package` ships.
-  const packaged = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--out', vsix], { cwd: root, encoding: 'utf8' });
-  assert.equal(packaged.status, 0, `packaging failed:\n${packaged.stdout}\n${packaged.stderr}`);
+  ({ temp, vsix, cleanup } = packaged);
 });
 
 after(async () => {
-  if (temp) await rm(temp, { recursive: true, force: true });
+  await cleanup?.();
 });
 
 /** Policy lines the test points at (1-based, as VS Code's status bar shows them). */
@@ -255,13 +245,3 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
   t.diagnostic(`scenario: ${((Date.now() - started) / 1000).toFixed(1)} s from opening the workbench`);
 });
 
-async function expectText(locator: Locator, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    last = (await locator.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
-    if (pattern.test(last)) return;
-    if (Date.now() > deadline) throw new Error(`expected ${String(pattern)}, saw "${last}"`);
-    await locator.page().waitForTimeout(100);
-  }
-}

@@ -1,0 +1,48 @@
+/** What the end-to-end tests share: the packaged extension, and waiting for text in the UI. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Locator } from 'playwright-core';
+import { ensureCodeServer, repoRoot } from './codeServer';
+
+export const EXTENSION_ID = 'mcp-policy.mcp-policy';
+
+export type PackagedExtension =
+  | { skipReason: string }
+  | { skipReason?: undefined; temp: string; vsix: string; cleanup: () => Promise<void> };
+
+/**
+ * Installs code-server if needed and packages the .vsix exactly as `npm run package` ships it
+ * (dist/ is built by `npm test`). The only reason to skip: the browser cannot be had.
+ */
+export async function packageExtension(tempPrefix: string): Promise<PackagedExtension> {
+  try {
+    await ensureCodeServer();
+  } catch (error) {
+    if (!existsSync('/usr/bin/chromium')) {
+      return { skipReason: `Debian's chromium could not be installed, so VS Code cannot be driven: ${(error as Error).message.split('\n')[0] ?? ''}` };
+    }
+    throw error;
+  }
+  const root = repoRoot();
+  const temp = realpathSync(await mkdtemp(join(tmpdir(), tempPrefix)));
+  const vsix = join(temp, 'mcp-policy.vsix');
+  const packaged = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--out', vsix], { cwd: root, encoding: 'utf8' });
+  assert.equal(packaged.status, 0, `packaging failed:\n${packaged.stdout}\n${packaged.stderr}`);
+  return { temp, vsix, cleanup: () => rm(temp, { recursive: true, force: true }) };
+}
+
+/** Waits until the element's text (white space folded) matches. */
+export async function expectText(locator: Locator, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = (await locator.innerText().catch(() => '')).replace(/\s+/g, ' ').trim();
+    if (pattern.test(last)) return;
+    if (Date.now() > deadline) throw new Error(`expected ${String(pattern)}, saw "${last}"`);
+    await locator.page().waitForTimeout(100);
+  }
+}
