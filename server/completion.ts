@@ -94,7 +94,8 @@ function keyCompletions(request: Request, parent: JsonPath): CompletionList {
   const section = rulesSection(parent);
   if (section) {
     const list = toolItems(request, section.server, existing, 'key');
-    if (request.settings.snippets) list.items.push(snippetItem(request, 'new rule', 'a rule for a tool name or a glob', '"${1:tool_name}": {\n\t"action": "${2|allow,deny,approve|}"$0\n}'));
+    // Only before a name is typed: once it is, the snippet would outrank the tools it matches.
+    if (request.settings.snippets && request.token.typed === '') list.items.push(snippetItem(request, 'new rule', 'a rule for a tool name or a glob', '"${1:tool_name}": {\n\t"action": "${2|allow,deny,approve|}"$0\n}'));
     return list;
   }
   if (samePath(parent, ['servers'])) return serverItems(request, existing);

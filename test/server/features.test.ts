@@ -97,6 +97,10 @@ describe('completion over LSP', () => {
     try {
       const rule = await completeAt(snippets, '{ "version": "1", "tools": { | } }');
       assert.match(item(rule.items, 'new rule').textEdit?.newText ?? '', /\$\{2\|allow,deny,approve\|\}/);
+      // Once a name is being typed, tool names lead: no snippet to outrank them.
+      const typing = await completeAt(snippets, '{ "version": "1", "tools": { "fluentcrm_res| } }');
+      assert.ok(typing.items.some((candidate) => candidate.label === 'fluentcrm_resume_campaign'));
+      assert.ok(!typing.items.some((candidate) => candidate.label === 'new rule'));
       const limit = await completeAt(snippets, '{ "version": "1", "all_tools": { "limits": [ | ] } }');
       assert.match(item(limit.items, 'limit').textEdit?.newText ?? '', /"max": \$\{2:10\}/);
       const server = await completeAt(snippets, '{ "version": "1", "servers": { | } }');
