@@ -115,7 +115,12 @@ export class PolicyEngine {
   }
 
   /** The whole decision order, approval included, as a decision event. */
-  async decide(call: ToolCall, approver?: Approver): Promise<DecisionEvent> {
+  /**
+   * `cancelled` is the caller's: when it aborts while a person is being asked (the client
+   * gave up on the call), the question is withdrawn and the call is rejected, whatever the
+   * answer would have been.
+   */
+  async decide(call: ToolCall, approver?: Approver, cancelled?: AbortSignal): Promise<DecisionEvent> {
     const started = performance.now();
     const verdict = this.evaluate(call);
     const evalMicros = Math.round((performance.now() - started) * 1000);
@@ -123,7 +128,7 @@ export class PolicyEngine {
     if (verdict.decision !== 'approval_required') {
       return this.event(call, redactedArguments, verdict.decision, verdict.rule, verdict.reason, evalMicros, verdict);
     }
-    const answer = await this.askApprover(call, redactedArguments, verdict, approver);
+    const answer = await this.askApprover(call, redactedArguments, verdict, approver, cancelled);
     if (!answer.approved) verdict.reservation.release();
     return this.event(call, redactedArguments, answer.approved ? 'approved' : 'rejected', verdict.rule, answer.reason, evalMicros);
   }
@@ -133,8 +138,11 @@ export class PolicyEngine {
     redactedArguments: unknown,
     verdict: Extract<Verdict, { decision: 'approval_required' }>,
     approver: Approver | undefined,
+    cancelled: AbortSignal | undefined,
   ): Promise<{ approved: boolean; reason: string }> {
     const ruleReason = verdict.plan.rule?.rule.reason;
+    const clientGaveUp = { approved: false, reason: 'the client cancelled the call while approval was pending' };
+    if (cancelled?.aborted) return clientGaveUp;
     if (!approver) {
       return { approved: false, reason: `needs approval${ruleReason ? ` (${ruleReason})` : ''}, and no approver was reachable: not running in VS Code and the client does not support elicitation` };
     }
@@ -144,14 +152,24 @@ export class PolicyEngine {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
+    let onCancel: (() => void) | undefined;
+    const cancellation = new Promise<'cancelled'>((resolve) => {
+      onCancel = () => resolve('cancelled');
+      cancelled?.addEventListener('abort', onCancel, { once: true });
+    });
     try {
       const answer = await Promise.race([
         approver({ server: call.server, tool: call.tool, arguments: redactedArguments, rule: verdict.rule, reason: ruleReason, timeoutMs, signal: controller.signal }),
         timeout,
+        cancellation,
       ]);
       if (answer === 'timeout') {
         controller.abort();
         return { approved: false, reason: `no answer from the approver within ${Math.round(timeoutMs / 1000)} s` };
+      }
+      if (answer === 'cancelled') {
+        controller.abort();
+        return clientGaveUp;
       }
       const by = answer.by ? ` by ${answer.by}` : '';
       return answer.approved
@@ -162,6 +180,7 @@ export class PolicyEngine {
       return { approved: false, reason: `the approver failed: ${(error as Error).message}` };
     } finally {
       clearTimeout(timer);
+      if (onCancel) cancelled?.removeEventListener('abort', onCancel);
     }
   }
 

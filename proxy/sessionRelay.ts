@@ -12,17 +12,16 @@ import {
   INTERNAL_ERROR,
   INVALID_PARAMS,
   isNotification,
-  isOwnId,
   isRequest,
   isResponse,
   objectOrUndefined,
-  OWN_ID_PREFIX,
   resultMessage,
   type JSONRPCMessage,
   type RequestId,
   type RpcRequest,
 } from './jsonRpc';
 import type { PolicyGuard } from './policyGuard';
+import { OwnRequests } from './ownRequests';
 import { UpstreamLink } from './upstreamLink';
 
 export interface SessionIdentity {
@@ -54,11 +53,6 @@ interface PendingRequest {
   timer?: NodeJS.Timeout;
 }
 
-interface OwnRequest {
-  resolve: (result: Record<string, unknown>) => void;
-  reject: (error: Error) => void;
-}
-
 const DEFAULT_CALL_TIMEOUT_MS = 5 * 60 * 1000;
 const SCHEMA_FETCH_TIMEOUT_MS = 15000;
 
@@ -76,8 +70,9 @@ export class SessionRelay {
   private readonly progressOwners = new Map<string, RequestId>();
   /** Answered by the proxy already (timeout, dead upstream): a late upstream answer is dropped. */
   private readonly abandoned = new Set<string>();
-  private readonly ownRequests = new Map<string, OwnRequest>();
-  private ownIds = 0;
+  private readonly own: OwnRequests;
+  /** tools/call requests being decided (an approval may take minutes): the client may cancel them. */
+  private readonly deciding = new Map<string, AbortController>();
   private client: string | undefined;
   private clientCanElicit = false;
   private schemaFetch: Promise<void> | undefined;
@@ -95,6 +90,7 @@ export class SessionRelay {
       onmessage: (message) => this.fromUpstream(message),
       onfailure: (reason) => this.upstreamFailed(reason),
     });
+    this.own = new OwnRequests({ toClient: (message, options) => this.downstream.send(message, options), toUpstream: (message) => this.link.send(message) });
   }
 
   /** Starts the downstream side; `eagerUpstream` starts the upstream now so a bad command fails early. */
@@ -111,8 +107,7 @@ export class SessionRelay {
     this.closed = true;
     for (const request of this.pending.values()) clearTimeout(request.timer);
     this.pending.clear();
-    for (const own of this.ownRequests.values()) own.reject(new Error('the session closed'));
-    this.ownRequests.clear();
+    this.own.closeAll();
     await this.link.close();
     await this.downstream.close().catch(() => undefined);
     this.options.onclose?.();
@@ -122,15 +117,8 @@ export class SessionRelay {
 
   private fromDownstream(message: JSONRPCMessage): void {
     if (isResponse(message)) {
-      const own = isOwnId(message.id) ? this.ownRequests.get(idKey(message.id)) : undefined;
-      if (own) {
-        // The client's answer to the proxy's own request (approval): never forwarded upstream.
-        this.ownRequests.delete(idKey(message.id));
-        if (message.error) own.reject(new Error(message.error.message));
-        else own.resolve(message.result ?? {});
-        return;
-      }
-      this.forward(message);
+      // The client's answer to the proxy's own request (approval) is never forwarded upstream.
+      if (!this.own.settle(message)) this.forward(message);
       return;
     }
     if (isRequest(message)) {
@@ -151,6 +139,12 @@ export class SessionRelay {
       pending.forwarded = true;
       this.forward(message);
       return;
+    }
+    if (isNotification(message) && message.method === 'notifications/cancelled') {
+      const requestId = objectOrUndefined(message.params)?.requestId;
+      const deciding = typeof requestId === 'string' || typeof requestId === 'number' ? this.deciding.get(idKey(requestId)) : undefined;
+      // The upstream never saw a call still being decided: the cancellation stops here.
+      if (deciding) return deciding.abort();
     }
     this.forward(message);
   }
@@ -178,12 +172,17 @@ export class SessionRelay {
       return;
     }
     const tool = params.name;
+    const cancelled = new AbortController();
+    this.deciding.set(idKey(request.id), cancelled);
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
       if (engine.policy.plan(server, tool).validateInput && !this.guard.hasUpstreamSchemas(server)) await this.fetchToolSchemas();
       const call = { server, tool, arguments: params.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
-      event = await engine.decide(call, this.approverFor(request.id));
+      event = await engine.decide(call, this.approverFor(request.id), cancelled.signal);
+      if (cancelled.signal.aborted && isForwarded(event.decision)) {
+        event = { ...event, decision: 'rejected', reason: 'the client cancelled the call before it was forwarded' };
+      }
       this.guard.recordDecision(event);
     } catch (error) {
       // Fail closed: whatever went wrong while deciding, the call does not go upstream.
@@ -195,10 +194,12 @@ export class SessionRelay {
         // the answer below still tells the client
       }
     }
+    this.deciding.delete(idKey(request.id));
     if (this.closed) return;
     if (!isForwarded(event.decision)) {
       this.pending.delete(idKey(request.id));
-      this.toDownstream(resultMessage(request.id, blockedCallResult(event)));
+      // A cancelled request gets no answer: the client has stopped waiting for one.
+      if (!cancelled.signal.aborted) this.toDownstream(resultMessage(request.id, blockedCallResult(event)));
       return;
     }
     pending.event = event;
@@ -211,7 +212,7 @@ export class SessionRelay {
   private approverFor(relatedId: RequestId): Approver | undefined {
     if (this.guard.approver) return this.guard.approver;
     if (!this.clientCanElicit) return undefined;
-    return (request) => approveByElicitation((method, params, signal) => this.requestDownstream(method, params, relatedId, signal), request);
+    return (request) => approveByElicitation((method, params, signal) => this.own.askClient(method, params, relatedId, signal), request);
   }
 
   private forward(message: JSONRPCMessage): void {
@@ -230,13 +231,7 @@ export class SessionRelay {
   private fromUpstream(message: JSONRPCMessage): void {
     if (isResponse(message)) {
       const key = idKey(message.id);
-      const own = isOwnId(message.id) ? this.ownRequests.get(key) : undefined;
-      if (own) {
-        this.ownRequests.delete(key);
-        if (message.error) own.reject(new Error(message.error.message));
-        else own.resolve(message.result ?? {});
-        return;
-      }
+      if (this.own.settle(message)) return;
       if (this.abandoned.delete(key)) return;
       const pending = this.pending.get(key);
       if (!pending) {
@@ -302,12 +297,7 @@ export class SessionRelay {
   private upstreamFailed(reason: string): void {
     this.guard.reportProblem(reason, this.identity.server);
     for (const pending of [...this.pending.values()]) if (pending.forwarded) this.answerFailure(pending, reason);
-    for (const [key, own] of this.ownRequests) {
-      if (key.startsWith(`s${OWN_ID_PREFIX}up-`)) {
-        this.ownRequests.delete(key);
-        own.reject(new Error(reason));
-      }
-    }
+    this.own.upstreamFailed(reason);
   }
 
   /** A dead or silent upstream: tool calls get an isError result, other requests a JSON-RPC error. */
@@ -339,46 +329,13 @@ export class SessionRelay {
 
   // ── the proxy's own requests ───────────────────────────────────────
 
-  private requestDownstream(method: string, params: Record<string, unknown>, relatedId: RequestId, signal: AbortSignal): Promise<Record<string, unknown>> {
-    const id = `${OWN_ID_PREFIX}down-${++this.ownIds}`;
-    return new Promise((resolve, reject) => {
-      this.ownRequests.set(idKey(id), { resolve, reject });
-      signal.addEventListener('abort', () => {
-        if (!this.ownRequests.delete(idKey(id))) return;
-        this.toDownstream({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'approval timed out' } } as JSONRPCMessage);
-        reject(new Error('aborted'));
-      });
-      this.downstream.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage, { relatedRequestId: relatedId }).catch((error: Error) => {
-        this.ownRequests.delete(idKey(id));
-        reject(error);
-      });
-    });
-  }
-
-  private requestUpstream(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const id = `${OWN_ID_PREFIX}up-${++this.ownIds}`;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.ownRequests.delete(idKey(id));
-        reject(new Error(`upstream did not answer ${method}`));
-      }, SCHEMA_FETCH_TIMEOUT_MS);
-      timer.unref();
-      const settle = { resolve: (value: Record<string, unknown>) => (clearTimeout(timer), resolve(value)), reject: (error: Error) => (clearTimeout(timer), reject(error)) };
-      this.ownRequests.set(idKey(id), settle);
-      this.link.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch((error: Error) => {
-        this.ownRequests.delete(idKey(id));
-        settle.reject(error);
-      });
-    });
-  }
-
   /** validate_input needs the upstream's own schemas; ask for every page if the client has not. */
   private fetchToolSchemas(): Promise<void> {
     this.schemaFetch ??= (async () => {
       let cursor: string | undefined;
       let first = true;
       do {
-        const result = await this.requestUpstream('tools/list', cursor === undefined ? {} : { cursor });
+        const result = await this.own.askUpstream('tools/list', cursor === undefined ? {} : { cursor }, SCHEMA_FETCH_TIMEOUT_MS);
         if (Array.isArray(result.tools)) this.guard.rememberTools(this.identity.server, result.tools, first);
         first = false;
         cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;

@@ -223,3 +223,30 @@ test('a blocked call is answered with isError, a [POLICY …] text and the event
   assert.match(blockedCallResult({ ...event, decision: 'invalid_arguments' }).content[0]!.text, /^\[POLICY INVALID ARGUMENTS\]/);
   assert.match(blockedCallResult({ ...event, decision: 'rejected' }).content[0]!.text, /^\[POLICY APPROVAL REJECTED\]/);
 });
+
+test('step 6: a call the client cancels while approval is pending is rejected, the question withdrawn, its units released', async () => {
+  const { engine } = engineFor({ default: 'deny', tools: { ask: { action: 'approve', limits: [{ window: 'minute', max: 1 }] } } });
+  const cancel = new AbortController();
+  let withdrawn = false;
+  let answer: (approved: boolean) => void = () => undefined;
+  const pending = engine.decide(
+    call('ask'),
+    (request) =>
+      new Promise((resolve) => {
+        request.signal.addEventListener('abort', () => (withdrawn = true));
+        answer = (approved) => resolve({ approved });
+      }),
+    cancel.signal,
+  );
+  cancel.abort();
+  answer(true); // a late "yes" changes nothing
+  const event = await pending;
+  assert.equal(event.decision, 'rejected');
+  assert.match(event.reason, /cancelled the call while approval was pending/);
+  assert.equal(withdrawn, true);
+  assert.equal((await engine.decide(call('ask'), async () => ({ approved: true }))).decision, 'approved', 'the unit was released');
+  const already = new AbortController();
+  already.abort();
+  const fresh = engineFor({ default: 'deny', tools: { ask: { action: 'approve' } } }).engine;
+  assert.equal((await fresh.decide(call('ask'), async () => ({ approved: true }), already.signal)).decision, 'rejected');
+});

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { bin, connectHttp, connectThroughProxy, modes, tempFolder, textOf, writePolicy } from './helpers';
+import { bin, connectHttp, connectThroughProxy, modes, spyServer, tempFolder, textOf, writePolicy } from './helpers';
 
 const policy = {
   version: '1',
@@ -62,3 +62,47 @@ for (const mode of modes) {
     });
   });
 }
+
+test('a call the client cancels while its approval is pending never reaches the upstream, even if approved later', async (t) => {
+  const folder = tempFolder(t);
+  const audit = join(folder, 'audit.jsonl');
+  const spyLog = join(folder, 'upstream.log');
+  const policyPath = writePolicy(folder, { ...policy, approval: { timeout: 30 } });
+  let approveAtOnce = false;
+  let answerLate: (() => void) | undefined;
+  let askedFirst: () => void = () => undefined;
+  const firstQuestion = new Promise<void>((resolve) => (askedFirst = resolve));
+  const proxied = await connectThroughProxy(t, 'stdio', {
+    policy: policyPath,
+    upstream: [process.execPath, spyServer, bin('mcp-server-everything')],
+    env: { SPY_LOG: spyLog },
+    args: ['--audit', audit],
+    capabilities: { elicitation: {} },
+    prepare: (client) =>
+      client.setRequestHandler(ElicitRequestSchema, async () => {
+        if (approveAtOnce) return { action: 'accept', content: { approve: true } };
+        // A person who says "yes" only after the client has given up on the call.
+        return new Promise((resolve) => {
+          answerLate = () => resolve({ action: 'accept', content: { approve: true } });
+          askedFirst();
+        });
+      }),
+  });
+  const controller = new AbortController();
+  const cancelled = proxied.client.callTool({ name: 'echo', arguments: { message: 'cancelled while asking' } }, undefined, { signal: controller.signal });
+  await firstQuestion;
+  controller.abort();
+  await assert.rejects(cancelled);
+  answerLate?.();
+  approveAtOnce = true;
+  // A later call in the same session works, and gives the late "yes" time to (not) act.
+  assert.equal(textOf(await proxied.client.callTool({ name: 'echo', arguments: { message: 'after' } })), 'Echo: after');
+  const upstreamSaw = readFileSync(spyLog, 'utf8');
+  assert.match(upstreamSaw, /"after"/);
+  assert.doesNotMatch(upstreamSaw, /cancelled while asking/);
+  assert.doesNotMatch(upstreamSaw, /mcp-policy-/, 'the late answer to the withdrawn question was relayed upstream');
+  const decisions = readFileSync(audit, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { decision: string; reason: string; upstream?: unknown });
+  const first = decisions.find((line) => line.upstream === undefined);
+  assert.equal(first?.decision, 'rejected');
+  assert.match(first?.reason ?? '', /cancelled the call while approval was pending/);
+});
