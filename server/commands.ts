@@ -33,8 +33,9 @@ export function parseAllowToolArguments(args: readonly unknown[] | undefined): A
 }
 
 /**
- * An existing rule for the tool loses a `deny`/`approve` action (and keeps its limits and
- * checks); otherwise `"tool": {}` is added to `servers.S.tools` or `tools`.
+ * An existing rule for the tool loses a `deny`/`approve` action and the reason that went with
+ * it (it keeps its limits and checks); otherwise `"tool": {}` is added to `servers.S.tools`
+ * or `tools`.
  */
 export function allowToolEdits(document: TextDocument, server: string | undefined, tool: string): TextEdit[] {
   const text = document.getText();
@@ -44,18 +45,29 @@ export function allowToolEdits(document: TextDocument, server: string | undefine
   if (existing?.type === 'object') {
     const action = findNodeAtLocation(existing, ['action']);
     if (!action?.parent || action.value === 'allow') return [];
-    return [removeProperty(document, action.parent)];
+    // A deny or approve reason would now explain allowed calls: it goes with the action. One
+    // removal at a time, so the two never overlap on the comma between them.
+    let rule = text.slice(existing.offset, existing.offset + existing.length);
+    for (const key of ['action', 'reason']) {
+      const tree = parseTree(rule);
+      const property = tree && findNodeAtLocation(tree, [key])?.parent;
+      if (!property) continue;
+      const { start, end } = propertyRemoval(property);
+      rule = rule.slice(0, start) + rule.slice(end);
+    }
+    if (/^\{\s*\}$/.test(rule)) rule = '{}';
+    return [{ range: { start: document.positionAt(existing.offset), end: document.positionAt(existing.offset + existing.length) }, newText: rule }];
   }
   return setValueEdits(document, path, {}, text);
 }
 
-/** Removes a property and the comma that separates it, leaving the spacing around it as the user wrote it. */
-function removeProperty(document: TextDocument, property: Node): TextEdit {
+/** What removing a property takes: it and the comma that separates it, not the spacing around it. */
+function propertyRemoval(property: Node): { start: number; end: number } {
   const siblings = property.parent?.children ?? [];
   const index = siblings.indexOf(property);
   const next = siblings[index + 1];
   const previous = siblings[index - 1];
   const start = next || !previous ? property.offset : previous.offset + previous.length;
   const end = next ? next.offset : property.offset + property.length;
-  return { range: { start: document.positionAt(start), end: document.positionAt(end) }, newText: '' };
+  return { start, end };
 }

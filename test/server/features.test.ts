@@ -250,7 +250,12 @@ describe('code actions over LSP', () => {
     const relaxed = await client.request<{ applied: boolean }>('workspace/executeCommand', { command: 'mcpPolicy.allowTool', arguments: [uri, null, 'fluentcrm_delete_tag'] });
     assert.equal(relaxed.applied, true);
     client.applyWorkspaceEdit(client.appliedEdits.at(-1)!);
-    assert.equal(client.text(uri), '{\n  "version": "1",\n  "tools": { "fluentcrm_delete_tag": { "reason": "no" } }\n}\n');
+    // The deny's reason goes with it: it would explain allowed calls otherwise.
+    assert.equal(client.text(uri), '{\n  "version": "1",\n  "tools": { "fluentcrm_delete_tag": {} }\n}\n');
+    const kept = fresh('{\n  "version": "1",\n  "tools": {\n    "fluentcrm_delete_list": {\n      "action": "approve",\n      "reason": "asks first",\n      "limits": [{ "window": "hour", "max": 1 }]\n    }\n  }\n}\n');
+    await client.request('workspace/executeCommand', { command: 'mcpPolicy.allowTool', arguments: [kept, null, 'fluentcrm_delete_list'] });
+    client.applyWorkspaceEdit(client.appliedEdits.at(-1)!);
+    assert.equal(client.text(kept), '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_delete_list": {\n      "limits": [{ "window": "hour", "max": 1 }]\n    }\n  }\n}\n', 'limits and the layout stay');
     await client.request('workspace/executeCommand', { command: 'mcpPolicy.allowTool', arguments: [uri, 'fluentcrm', 'fluentcrm_list_tags'] });
     client.applyWorkspaceEdit(client.appliedEdits.at(-1)!);
     assert.match(client.text(uri), /"servers": \{\n {4}"fluentcrm": \{\n {6}"tools": \{\n {8}"fluentcrm_list_tags": \{\}/);
