@@ -18,13 +18,23 @@ export interface HttpFrontOptions {
   route: (pathname: string) => string | undefined;
   /** Starts the relay of a new session; its transport is already bound to the session id. */
   openSession: (identity: SessionIdentity, downstream: HttpDownstream) => Promise<{ close: () => Promise<void> }>;
+  /** A session with no request and no open stream for this long is closed (default 30 minutes). */
+  sessionIdleMs?: number;
+  /** Sessions open at once (default 64): each runs an upstream, so a runaway client must not start hundreds. */
+  maxSessions?: number;
 }
 
 interface LiveSession {
   identity: SessionIdentity;
   downstream: HttpDownstream;
   close: () => Promise<void>;
+  /** Responses (including event streams) still open to the client. */
+  open: number;
+  lastSeen: number;
 }
+
+const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
+const DEFAULT_MAX_SESSIONS = 64;
 
 export function randomToken(): string {
   return randomBytes(24).toString('base64url');
@@ -40,9 +50,20 @@ export function isLocalOrigin(origin: string): boolean {
   }
 }
 
+/** A session is in use while any response to it is open (a pending call, the event stream). */
+function track(session: LiveSession, res: ServerResponse): void {
+  session.open++;
+  session.lastSeen = Date.now();
+  res.once('close', () => {
+    session.open--;
+    session.lastSeen = Date.now();
+  });
+}
+
 export class HttpFront {
   private server: Server | undefined;
   private readonly sessions = new Map<string, LiveSession>();
+  private reaper: NodeJS.Timeout | undefined;
   private readonly expectedAuth: Buffer;
   /** The grant of every client holding this token; the token itself never reaches an event. */
   private readonly grant: string;
@@ -67,10 +88,26 @@ export class HttpFront {
         resolve();
       });
     });
+    this.startReaper();
     return (server.address() as AddressInfo).port;
   }
 
+  /** Clients that vanish without a DELETE would otherwise keep their upstream running forever. */
+  private startReaper(): void {
+    const idleMs = this.options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.reaper = setInterval(() => {
+      const now = Date.now();
+      for (const [id, session] of this.sessions) {
+        if (session.open > 0 || now - session.lastSeen < idleMs) continue;
+        this.sessions.delete(id);
+        void session.close().catch(() => undefined);
+      }
+    }, Math.min(60_000, Math.max(50, idleMs / 4)));
+    this.reaper.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.reaper);
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
@@ -112,18 +149,27 @@ export class HttpFront {
     if (typeof sessionId === 'string') {
       const session = this.sessions.get(sessionId);
       if (!session || session.identity.server !== server || session.identity.grant !== this.grant) return jsonError(res, 404, -32001, 'Session not found');
+      track(session, res);
       await session.downstream.handleRequest(req, res, body);
       if (req.method === 'DELETE') this.sessions.delete(sessionId);
       return;
     }
     if (req.method !== 'POST' || !isInitialize(body)) return jsonError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id and not an initialize request');
+    const maxSessions = this.options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    if (this.sessions.size >= maxSessions) return jsonError(res, 503, -32000, `mcp-policy: ${maxSessions} sessions are open already; close one (DELETE) first`);
     const id = randomUUID();
     const identity: SessionIdentity = { server, grant: this.grant, session: id };
     const downstream = new HttpDownstream(id);
     const relay = await this.options.openSession(identity, downstream);
-    this.sessions.set(id, { identity, downstream, close: relay.close });
+    const session: LiveSession = { identity, downstream, close: relay.close, open: 0, lastSeen: Date.now() };
+    this.sessions.set(id, session);
     downstream.onclosed(() => this.sessions.delete(id));
+    track(session, res);
     await downstream.handleRequest(req, res, body);
+  }
+
+  get openSessionIds(): string[] {
+    return [...this.sessions.keys()];
   }
 
   private authorized(header: string | undefined): boolean {

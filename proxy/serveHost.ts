@@ -18,6 +18,9 @@ export interface HttpProxyOptions extends ProxyHostOptions {
   /** `proxy --port`: one upstream at /mcp instead of the policy's servers. */
   single?: { server: string; upstream: Upstream };
   callTimeoutMs?: number;
+  /** See HttpFrontOptions. */
+  sessionIdleMs?: number;
+  maxSessions?: number;
 }
 
 const SERVER_PATH = /^\/servers\/([^/]+)\/mcp\/?$/;
@@ -61,6 +64,8 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
         host,
         port: this.options.port ?? 0,
         token,
+        ...(this.options.sessionIdleMs !== undefined ? { sessionIdleMs: this.options.sessionIdleMs } : {}),
+        ...(this.options.maxSessions !== undefined ? { maxSessions: this.options.maxSessions } : {}),
         route: (pathname) => this.route(guard, pathname),
         openSession: async (identity, downstream) => {
           const upstream = this.upstreamFor(guard, identity.server);
