@@ -30,6 +30,11 @@ MARKER="$CACHE/.complete"
 
 log() { printf '[setup-code-server] %s\n' "$*" >&2; }
 
+# Test files that each ask for code-server may run at once: one installs, the others wait.
+mkdir -p "$CACHE_ROOT"
+exec 9>"$CACHE_ROOT/.setup.lock"
+flock 9
+
 # ---- Debian packages --------------------------------------------------------------
 missing=()
 for pkg in chromium libkrb5-dev; do
