@@ -5,7 +5,6 @@
 // Screenshots of every step go to test-results/e2e/ (git-ignored, kept as CI artifacts).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -13,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { catalogFromToolsList, type CatalogTool } from '../../core';
 import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
+import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
 
 const root = repoRoot();
 const screenshotsDir = join(root, 'test-results', 'e2e');
@@ -26,18 +25,8 @@ let vsix: string;
 
 let cleanup: (() => Promise<void>) | undefined;
 
-before(async () => {
-  const packaged = await packageExtension('mcp-policy-e2e-');
-  if (packaged.skipReason !== undefined) {
-    skipReason = packaged.skipReason;
-    return;
-  }
-  ({ temp, vsix, cleanup } = packaged);
-});
-
-after(async () => {
-  await cleanup?.();
-});
+before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-')));
+after(() => cleanup?.());
 
 /** Policy lines the test points at (1-based, as VS Code's status bar shows them). */
 const LINE = { tools: 4, writeFile: 6, misspelled: 7 };
@@ -80,16 +69,6 @@ async function writeCatalog(file: string, dataDir: string): Promise<string[]> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function waitForFile(path: string, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;

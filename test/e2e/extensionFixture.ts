@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator } from 'playwright-core';
@@ -10,9 +11,13 @@ import { ensureCodeServer, repoRoot } from './codeServer';
 
 export const EXTENSION_ID = 'mcp-policy.mcp-policy';
 
-export type PackagedExtension =
-  | { skipReason: string }
-  | { skipReason?: undefined; temp: string; vsix: string; cleanup: () => Promise<void> };
+/** A skipped run has only its reason; otherwise temp (a folder of the run's own) and vsix are set. */
+export interface PackagedExtension {
+  skipReason: string | undefined;
+  temp: string;
+  vsix: string;
+  cleanup: () => Promise<void>;
+}
 
 /**
  * Installs code-server if needed and packages the .vsix exactly as `npm run package` ships it
@@ -23,7 +28,8 @@ export async function packageExtension(tempPrefix: string): Promise<PackagedExte
     await ensureCodeServer();
   } catch (error) {
     if (!existsSync('/usr/bin/chromium')) {
-      return { skipReason: `Debian's chromium could not be installed, so VS Code cannot be driven: ${(error as Error).message.split('\n')[0] ?? ''}` };
+      const skipReason = `Debian's chromium could not be installed, so VS Code cannot be driven: ${(error as Error).message.split('\n')[0] ?? ''}`;
+      return { skipReason, temp: '', vsix: '', cleanup: async () => undefined };
     }
     throw error;
   }
@@ -32,7 +38,19 @@ export async function packageExtension(tempPrefix: string): Promise<PackagedExte
   const vsix = join(temp, 'mcp-policy.vsix');
   const packaged = spawnSync(process.execPath, [join(root, 'scripts', 'package-vsix.mjs'), '--out', vsix], { cwd: root, encoding: 'utf8' });
   assert.equal(packaged.status, 0, `packaging failed:\n${packaged.stdout}\n${packaged.stderr}`);
-  return { temp, vsix, cleanup: () => rm(temp, { recursive: true, force: true }) };
+  return { skipReason: undefined, temp, vsix, cleanup: () => rm(temp, { recursive: true, force: true }) };
+}
+
+/** A port that was free a moment ago, for settings that need one before the listener starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 /** Waits until the element's text (white space folded) matches. */

@@ -12,13 +12,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { catalogFromToolsList } from '../../core';
 import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
+import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
 
 const root = repoRoot();
 const screenshotsDir = join(root, 'test-results', 'e2e');
@@ -33,18 +32,8 @@ let vsix: string;
 
 let cleanup: (() => Promise<void>) | undefined;
 
-before(async () => {
-  const packaged = await packageExtension('mcp-policy-e2e-untrusted-');
-  if (packaged.skipReason !== undefined) {
-    skipReason = packaged.skipReason;
-    return;
-  }
-  ({ temp, vsix, cleanup } = packaged);
-});
-
-after(async () => {
-  await cleanup?.();
-});
+before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-untrusted-')));
+after(() => cleanup?.());
 
 interface CanaryWorkspace {
   workspace: string;
@@ -88,16 +77,6 @@ function canaryWorkspace(name: string): CanaryWorkspace {
   return { workspace, canary, marker };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Pids of live processes whose command line names this canary (its absolute path: unique to the run). */
 function canaryPids(canary: string): number[] {

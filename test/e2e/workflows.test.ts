@@ -13,7 +13,6 @@
 // Screenshots go to test-results/e2e/workflows-*.png (git-ignored, kept as CI artifacts).
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -22,7 +21,7 @@ import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Locator, Page } from 'playwright-core';
 import { catalogFromToolsList } from '../../core';
 import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
+import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
 
 const root = repoRoot();
 const screenshotsDir = join(root, 'test-results', 'e2e');
@@ -42,18 +41,8 @@ let temp: string;
 let vsix: string;
 let cleanup: (() => Promise<void>) | undefined;
 
-before(async () => {
-  const packaged = await packageExtension('mcp-policy-e2e-workflows-');
-  if (packaged.skipReason !== undefined) {
-    skipReason = packaged.skipReason;
-    return;
-  }
-  ({ temp, vsix, cleanup } = packaged);
-});
-
-after(async () => {
-  await cleanup?.();
-});
+before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-workflows-')));
+after(() => cleanup?.());
 
 function policyText(dataDir: string): string {
   return `${JSON.stringify(
@@ -72,16 +61,6 @@ function policyText(dataDir: string): string {
   )}\n`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Bounded poll until `read` returns a value (not undefined). */
 async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
