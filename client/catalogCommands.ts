@@ -85,7 +85,8 @@ export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly stri
           tools[tool.name] = { limits: [{ counter: `${name}_writes`, window: 'minute', max: 20 }], validate_input: true };
           break;
         default:
-          tools[tool.name] = { action: 'approve', reason: tool.risk.why, limits: [{ counter: `${name}_actions`, window: 'minute', max: 5 }], validate_input: true };
+          // The reason is what the person asked to approve reads.
+          tools[tool.name] = { action: 'approve', reason: `${tool.risk.class} (${tool.risk.severity}): ${tool.risk.why}`, limits: [{ counter: `${name}_actions`, window: 'minute', max: 5 }], validate_input: true };
       }
     }
     const upstream = current?.servers?.[name]?.upstream;

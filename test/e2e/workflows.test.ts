@@ -367,9 +367,9 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     const writeLimit = [{ counter: 'files_writes', window: 'minute', max: 20 }];
     const actionLimit = [{ counter: 'files_actions', window: 'minute', max: 5 }];
     assert.deepEqual(files['tools'], {
-      delete_file: { action: 'approve', reason: risks['delete_file']?.why, limits: actionLimit, validate_input: true },
+      delete_file: { action: 'approve', reason: `destructive (high): ${risks['delete_file']?.why}`, limits: actionLimit, validate_input: true },
       read_text_file: {},
-      run_command: { action: 'approve', reason: risks['run_command']?.why, limits: actionLimit, validate_input: true },
+      run_command: { action: 'approve', reason: `execute (critical): ${risks['run_command']?.why}`, limits: actionLimit, validate_input: true },
       stat: {},
       write_file: { limits: writeLimit, validate_input: true },
     });
