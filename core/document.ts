@@ -1,5 +1,6 @@
 import { findNodeAtLocation, findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import { DiagnosticCode, LineIndex, type PolicyDiagnostic, type TextRange } from './diagnostic';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
 
 /** A JSONC text parsed once, with the range of every key and value. */
@@ -7,7 +8,7 @@ export class JsonDocument {
   readonly root: Node | undefined;
   readonly value: unknown;
   readonly syntaxDiagnostics: PolicyDiagnostic[] = [];
-  private lineIndex: LineIndex | undefined;
+  private lineIndex: TextDocument | undefined;
 
   /** `parsed` is for afterEdit: a tree and value already made to match the text. */
   constructor(readonly text: string, parsed?: { root: Node; value: unknown }) {
@@ -67,8 +68,9 @@ export class JsonDocument {
     return new JsonDocument(text, { root, value: previous.value });
   }
 
-  get lines(): LineIndex {
-    this.lineIndex ??= new LineIndex(this.text);
+  /** Lines and columns (0-based, UTF-16 like LSP) for offsets, built on first use. */
+  get lines(): Pick<TextDocument, 'positionAt' | 'offsetAt'> {
+    this.lineIndex ??= TextDocument.create('', 'jsonc', 0, this.text);
     return this.lineIndex;
   }
 

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { analyzePolicy, LineIndex, loadPolicyFile, type PolicyDiagnostic } from '../../core';
+import { analyzePolicy, JsonDocument, loadPolicyFile, type PolicyDiagnostic } from '../../core';
 import { fixturePath, fluentCrmCatalog } from './helpers';
 
 /** The text a diagnostic's range covers, and where it starts (1-based line:col). */
 function at(text: string, diagnostic: PolicyDiagnostic): { covers: string; where: string } {
-  const { line, character } = new LineIndex(text).positionAt(diagnostic.range.offset);
+  const { line, character } = new JsonDocument(text).lines.positionAt(diagnostic.range.offset);
   return { covers: text.slice(diagnostic.range.offset, diagnostic.range.offset + diagnostic.range.length), where: `${line + 1}:${character + 1}` };
 }
 
