@@ -54,16 +54,54 @@ export function asMessage(value: RpcRequest | RpcNotification): JSONRPCMessage {
 
 export const INTERNAL_ERROR = -32603;
 export const INVALID_PARAMS = -32602;
+export const INVALID_REQUEST = -32600;
 
 /**
- * Requests the proxy makes itself carry string ids with this prefix: upstream servers and MCP
- * clients number their own requests, so the two never collide, and the answers are recognised.
+ * A message as the relay sees it. Every message from either side is sorted into exactly one of
+ * these before anything looks at it, so a shape the relay does not understand can never be
+ * taken for another (a request without an id is not a notification unless it says it is one).
  */
-export const OWN_ID_PREFIX = 'mcp-policy-';
+export type Classified =
+  | { kind: 'request'; id: RequestId; method: string; params: Record<string, unknown> | undefined }
+  | { kind: 'notification'; method: string; params: Record<string, unknown> | undefined }
+  | { kind: 'response'; id: RequestId; result?: Record<string, unknown>; error?: { code: number; message: string } }
+  | { kind: 'invalid'; id: RequestId | undefined; method: string | undefined; why: string };
 
-export function isOwnId(id: RequestId): boolean {
-  return typeof id === 'string' && id.startsWith(OWN_ID_PREFIX);
+function isId(value: unknown): value is RequestId {
+  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
 }
+
+export function classify(message: unknown): Classified {
+  const loose = objectOrUndefined(message);
+  if (!loose) return { kind: 'invalid', id: undefined, method: undefined, why: 'a JSON-RPC message must be an object' };
+  const id = isId(loose.id) ? loose.id : undefined;
+  const method = typeof loose.method === 'string' ? loose.method : undefined;
+  const invalid = (why: string): Classified => ({ kind: 'invalid', id, method, why });
+  if (loose.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
+  const hasId = 'id' in loose;
+  if (hasId && id === undefined) return invalid('"id" must be a string or a number');
+  if ('method' in loose) {
+    if (method === undefined) return invalid('"method" must be a string');
+    if ('result' in loose || 'error' in loose) return invalid('a request carries no "result" or "error"');
+    if (loose.params !== undefined && objectOrUndefined(loose.params) === undefined) return invalid('"params" must be an object');
+    const params = objectOrUndefined(loose.params);
+    return id !== undefined ? { kind: 'request', id, method, params } : { kind: 'notification', method, params };
+  }
+  if (id === undefined) return invalid('a response needs the "id" of the request it answers');
+  const hasResult = 'result' in loose;
+  const hasError = 'error' in loose;
+  if (hasResult === hasError) return invalid('a response carries exactly one of "result" and "error"');
+  if (hasResult) {
+    const result = objectOrUndefined(loose.result);
+    return result ? { kind: 'response', id, result } : invalid('"result" must be an object');
+  }
+  const error = objectOrUndefined(loose.error);
+  if (!error || typeof error.code !== 'number' || typeof error.message !== 'string') return invalid('"error" must have a numeric "code" and a string "message"');
+  return { kind: 'response', id, error: error as { code: number; message: string } };
+}
+
+/** Ids of requests the proxy makes itself start with this, so they read as ours in a trace. */
+export const OWN_ID_PREFIX = 'mcp-policy-';
 
 export function objectOrUndefined(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;

@@ -7,6 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { loadPolicyFile, PolicyEngine, type Approver, type DecisionEvent, type LoadedPolicy, type ToolCatalog } from '../core';
 import type { AuditSink } from './auditLog';
+import { UpstreamSchemas } from './upstreamSchemas';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
 
 export interface PolicyGuardOptions {
@@ -43,7 +44,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
   private loaded: LoadedPolicy;
   private catalog: ToolCatalog;
   /** Input schemas from upstream tools/list answers, by server: any session's answer serves all. */
-  private readonly upstreamSchemas = new Map<string, Map<string, Record<string, unknown>>>();
+  readonly upstreamSchemas = new UpstreamSchemas();
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
 
@@ -64,25 +65,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
   }
 
   inputSchema(server: string, tool: string): Record<string, unknown> | undefined {
-    return this.upstreamSchemas.get(server)?.get(tool) ?? this.catalog.find(tool, server)?.inputSchema;
-  }
-
-  hasUpstreamSchemas(server: string): boolean {
-    return this.upstreamSchemas.has(server);
-  }
-
-  rememberTools(server: string, tools: readonly unknown[], replace: boolean): void {
-    let known = this.upstreamSchemas.get(server);
-    if (!known || replace) {
-      known = new Map();
-      this.upstreamSchemas.set(server, known);
-    }
-    for (const tool of tools) {
-      const entry = tool as { name?: unknown; inputSchema?: unknown };
-      if (typeof entry.name === 'string' && entry.inputSchema && typeof entry.inputSchema === 'object') {
-        known.set(entry.name, entry.inputSchema as Record<string, unknown>);
-      }
-    }
+    return this.upstreamSchemas.schema(server, tool) ?? this.catalog.find(tool, server)?.inputSchema;
   }
 
   recordDecision(event: DecisionEvent): void {

@@ -23,8 +23,6 @@ export function failClosedEvent(
   });
 }
 
-export const NAMELESS_CALL = 'the tools/call request names no tool (params.name must be a non-empty string), so it was not forwarded';
-
 export function upstreamFailureResult(event: DecisionEvent, outcome: UpstreamOutcome): Record<string, unknown> {
   const upstream: NonNullable<DecisionEvent['upstream']> = { ok: false, ms: outcome.ms };
   if (outcome.error !== undefined) upstream.error = outcome.error;

@@ -1,27 +1,20 @@
 /**
  * One downstream MCP session relayed to its own upstream connection, message by message.
  * Only `tools/call` requests (decided by the policy) and `tools/list` results (hidden tools
- * removed) are touched; everything else, both ways, is forwarded as it came.
+ * removed) are touched; everything else, both ways, is forwarded as it came, under ids the
+ * relay's ledger gives each side (./relayLedger says why).
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type Upstream } from '../core';
 import { approveByElicitation } from './elicitationApprover';
-import { failClosedEvent, NAMELESS_CALL, upstreamFailureResult } from './relayAnswers';
-import {
-  errorMessage,
-  INTERNAL_ERROR,
-  INVALID_PARAMS,
-  isNotification,
-  isRequest,
-  isResponse,
-  objectOrUndefined,
-  resultMessage,
-  type JSONRPCMessage,
-  type RequestId,
-  type RpcRequest,
-} from './jsonRpc';
+import type { UpstreamOutcome } from './host';
+import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
+import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
-import { OwnRequests } from './ownRequests';
+import { RelayLedger, type ClientRequest } from './relayLedger';
+import { failClosedEvent, upstreamFailureResult } from './relayAnswers';
+import { refusedCallReason } from './refusedCalls';
+import { schemasOf } from './upstreamSchemas';
 import { UpstreamLink } from './upstreamLink';
 
 export interface SessionIdentity {
@@ -36,29 +29,27 @@ export interface SessionRelayOptions {
   identity: SessionIdentity;
   downstream: Transport;
   upstream: Upstream;
-  /** A forwarded call with no answer (and no progress) for this long gets an error result. */
+  /** A forwarded request with no answer (and no progress) for this long gets an error answer. */
   callTimeoutMs?: number;
   onclose?: () => void;
 }
 
-interface PendingRequest {
-  id: RequestId;
-  method: string;
-  forwarded: boolean;
-  progressToken?: string | number;
-  /** tools/list without a cursor: its answer replaces what we know of the server's tools. */
+/** What the relay keeps with each request of the client's. */
+interface RequestState {
+  /** tools/list without a cursor: its answer starts a new listing of the server's tools. */
   firstPage?: boolean;
+  /** A tools/call still being decided: the client may cancel it. */
+  deciding?: AbortController;
+  /** A forwarded tools/call's decision, for its outcome line. */
   event?: DecisionEvent;
   forwardedAt?: number;
   timer?: NodeJS.Timeout;
 }
 
+type Request = ClientRequest<RequestState>;
+
 const DEFAULT_CALL_TIMEOUT_MS = 5 * 60 * 1000;
 const SCHEMA_FETCH_TIMEOUT_MS = 15000;
-
-function idKey(id: RequestId): string {
-  return typeof id === 'number' ? `n${id}` : `s${id}`;
-}
 
 export class SessionRelay {
   readonly identity: SessionIdentity;
@@ -66,15 +57,12 @@ export class SessionRelay {
   private readonly downstream: Transport;
   private readonly link: UpstreamLink;
   private readonly callTimeoutMs: number;
-  private readonly pending = new Map<string, PendingRequest>();
-  private readonly progressOwners = new Map<string, RequestId>();
-  /** Answered by the proxy already (timeout, dead upstream): a late upstream answer is dropped. */
-  private readonly abandoned = new Set<string>();
-  private readonly own: OwnRequests;
-  /** tools/call requests being decided (an approval may take minutes): the client may cancel them. */
-  private readonly deciding = new Map<string, AbortController>();
+  readonly ledger = new RelayLedger<RequestState>();
+  private readonly channels: OwnRequestChannels;
   private client: string | undefined;
   private clientCanElicit = false;
+  /** The pages of the client's current tools/list, until its last page completes the listing. */
+  private clientListing: Map<string, Record<string, unknown>> | undefined;
   private schemaFetch: Promise<void> | undefined;
   private closed = false;
 
@@ -90,7 +78,7 @@ export class SessionRelay {
       onmessage: (message) => this.fromUpstream(message),
       onfailure: (reason) => this.upstreamFailed(reason),
     });
-    this.own = new OwnRequests({ toClient: (message, options) => this.downstream.send(message, options), toUpstream: (message) => this.link.send(message) });
+    this.channels = { toClient: (message, sendOptions) => this.downstream.send(message, sendOptions), toUpstream: (message) => this.link.send(message) };
   }
 
   /** Starts the downstream side; `eagerUpstream` starts the upstream now so a bad command fails early. */
@@ -105,9 +93,11 @@ export class SessionRelay {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const request of this.pending.values()) clearTimeout(request.timer);
-    this.pending.clear();
-    this.own.closeAll();
+    for (const request of this.ledger.clientRequests()) {
+      clearTimeout(request.data.timer);
+      request.data.deciding?.abort();
+    }
+    for (const own of this.ledger.closeAll()) own.settle({ error: { message: 'the session closed' } });
     await this.link.close();
     await this.downstream.close().catch(() => undefined);
     this.options.onclose?.();
@@ -115,38 +105,63 @@ export class SessionRelay {
 
   // ── client → upstream ──────────────────────────────────────────────
 
-  private fromDownstream(message: JSONRPCMessage): void {
-    if (isResponse(message)) {
-      // The client's answer to the proxy's own request (approval) is never forwarded upstream.
-      if (!this.own.settle(message)) this.forward(message);
-      return;
-    }
-    if (isRequest(message)) {
-      const params = objectOrUndefined(message.params);
-      const pending: PendingRequest = { id: message.id, method: message.method, forwarded: false };
-      const token = objectOrUndefined(params?._meta)?.progressToken;
-      if (typeof token === 'string' || typeof token === 'number') {
-        pending.progressToken = token;
-        this.progressOwners.set(String(token), message.id);
-      }
-      if (message.method === 'tools/list') pending.firstPage = params?.cursor === undefined;
-      this.pending.set(idKey(message.id), pending);
-      if (message.method === 'initialize') this.noteInitialize(params);
-      if (message.method === 'tools/call') {
-        void this.decideToolCall(message, pending);
+  private fromDownstream(raw: JSONRPCMessage): void {
+    const message = classify(raw);
+    switch (message.kind) {
+      case 'invalid':
+        if (message.method === 'tools/call') this.auditRefusedCall(raw, `the tools/call message is not a valid JSON-RPC request (${message.why})`);
+        if (message.id !== undefined) this.toDownstream(errorMessage(message.id, INVALID_REQUEST, `mcp-policy: invalid message: ${message.why}`));
+        else this.note(`dropped an invalid message from the client: ${message.why}`);
+        return;
+      case 'response': {
+        const target = this.ledger.takeClientAnswer(message.id);
+        if (!target) return this.note(`dropped an answer from the client to a request it was not sent (id ${JSON.stringify(message.id)})`);
+        if (target.kind === 'own') return target.request.settle(message);
+        this.forward({ ...raw, id: target.request.upstreamId } as JSONRPCMessage);
         return;
       }
-      pending.forwarded = true;
-      this.forward(message);
+      case 'notification':
+        return this.notificationFromClient(raw, message.method, message.params);
+      case 'request': {
+        const { id, method, params } = message;
+        const admitted = this.ledger.admitClientRequest(id, method, progressTokenOf(params), {});
+        if (typeof admitted === 'string') {
+          if (method === 'tools/call') this.auditRefusedCall(raw, `the tools/call request was refused: ${admitted}`);
+          this.toDownstream(errorMessage(id, INVALID_REQUEST, `mcp-policy: request refused: ${admitted} (id ${JSON.stringify(id)})`));
+          return;
+        }
+        if (method === 'initialize') this.noteInitialize(params);
+        if (method === 'tools/call') {
+          void this.decideToolCall(raw, admitted, params);
+          return;
+        }
+        if (method === 'tools/list') admitted.data.firstPage = params?.cursor === undefined;
+        this.forwardRequest(raw, admitted);
+      }
+    }
+  }
+
+  private notificationFromClient(raw: JSONRPCMessage, method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'notifications/cancelled') {
+      const request = this.ledger.clientRequest(params?.requestId as RequestId);
+      if (!request) return;
+      // The upstream never saw a call still being decided: the cancellation stops here.
+      if (request.upstreamId === undefined) return request.data.deciding?.abort();
+      this.finishWithoutAnswer(request, 'the client cancelled the call');
+      this.forward({ ...raw, params: { ...params, requestId: request.upstreamId } } as JSONRPCMessage);
       return;
     }
-    if (isNotification(message) && message.method === 'notifications/cancelled') {
-      const requestId = objectOrUndefined(message.params)?.requestId;
-      const deciding = typeof requestId === 'string' || typeof requestId === 'number' ? this.deciding.get(idKey(requestId)) : undefined;
-      // The upstream never saw a call still being decided: the cancellation stops here.
-      if (deciding) return deciding.abort();
+    if (method === 'notifications/progress') {
+      // Progress the client reports on a request the upstream sent it.
+      if (this.ledger.upstreamRequestWithToken(params?.progressToken)) this.forward(raw);
+      return;
     }
-    this.forward(message);
+    // Every MCP notification is notifications/…: anything else is a request in disguise.
+    if (!method.startsWith('notifications/')) {
+      if (method === 'tools/call') this.auditRefusedCall(raw, 'a tools/call sent as a notification (no id) cannot be answered, so it was not forwarded');
+      return this.note(`dropped a notification from the client with a request method: ${method}`);
+    }
+    this.forward(raw);
   }
 
   private noteInitialize(params: Record<string, unknown> | undefined): void {
@@ -156,36 +171,43 @@ export class SessionRelay {
     this.clientCanElicit = objectOrUndefined(params?.capabilities)?.elicitation !== undefined;
   }
 
-  private refuseMalformedCall(request: RpcRequest): void {
+  /** A tools/call that is never decided by the rules: refused, audited, never forwarded. */
+  private auditRefusedCall(raw: unknown, reason: string): void {
     const { server, session } = this.identity;
-    this.guard.recordDecision(failClosedEvent(this.guard.engine.policy, { server, tool: '', session, client: this.client }, NAMELESS_CALL));
-    this.pending.delete(idKey(request.id));
-    this.toDownstream(errorMessage(request.id, INVALID_PARAMS, `mcp-policy: ${NAMELESS_CALL}`));
+    const tool = objectOrUndefined(objectOrUndefined(raw)?.params)?.name;
+    const event = failClosedEvent(this.guard.engine.policy, { server, tool: typeof tool === 'string' ? tool : '', session, client: this.client }, reason);
+    try {
+      this.guard.recordDecision(event);
+    } catch (error) {
+      this.note(`the audit log could not record a refused call: ${(error as Error).message}`);
+    }
   }
 
-  private async decideToolCall(request: RpcRequest, pending: PendingRequest): Promise<void> {
-    const params = objectOrUndefined(request.params) ?? {};
+  private async decideToolCall(raw: JSONRPCMessage, request: Request, params: Record<string, unknown> | undefined): Promise<void> {
     const { server, session, grant } = this.identity;
-    if (typeof params.name !== 'string' || params.name.length === 0) {
-      // No rule can be looked up for a call that names no tool: refused here, never forwarded.
-      this.refuseMalformedCall(request);
+    const malformed = refusedCallReason(params);
+    if (malformed) {
+      // No rule can be looked up for such a call: refused here, never forwarded.
+      this.auditRefusedCall(raw, malformed);
+      this.ledger.finishClientRequest(request);
+      this.toDownstream(errorMessage(request.clientId, INVALID_PARAMS, `mcp-policy: ${malformed}`));
       return;
     }
-    const tool = params.name;
+    const tool = params!.name as string;
     const cancelled = new AbortController();
-    this.deciding.set(idKey(request.id), cancelled);
+    request.data.deciding = cancelled;
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
-      if (engine.policy.plan(server, tool).validateInput && !this.guard.hasUpstreamSchemas(server)) await this.fetchToolSchemas();
-      const call = { server, tool, arguments: params.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
-      event = await engine.decide(call, this.approverFor(request.id), cancelled.signal);
+      if (engine.policy.plan(server, tool).validateInput && this.guard.upstreamSchemas.mustFetch(server, tool)) await this.fetchToolSchemas();
+      const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
+      event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
       if (cancelled.signal.aborted && isForwarded(event.decision)) {
         event = { ...event, decision: 'rejected', reason: 'the client cancelled the call before it was forwarded' };
       }
       this.guard.recordDecision(event);
     } catch (error) {
-      // Fail closed: whatever went wrong while deciding, the call does not go upstream.
+      // Fail closed: whatever went wrong while deciding (the audit log included), the call does not go upstream.
       const reason = `the proxy failed while deciding, so the call was not forwarded: ${(error as Error)?.message ?? String(error)}`;
       event = failClosedEvent(this.guard.engine.policy, { server, tool, session, client: this.client }, reason);
       try {
@@ -194,97 +216,126 @@ export class SessionRelay {
         // the answer below still tells the client
       }
     }
-    this.deciding.delete(idKey(request.id));
+    request.data.deciding = undefined;
     if (this.closed) return;
     if (!isForwarded(event.decision)) {
-      this.pending.delete(idKey(request.id));
+      this.ledger.finishClientRequest(request);
       // A cancelled request gets no answer: the client has stopped waiting for one.
-      if (!cancelled.signal.aborted) this.toDownstream(resultMessage(request.id, blockedCallResult(event)));
+      if (!cancelled.signal.aborted) this.toDownstream(resultMessage(request.clientId, blockedCallResult(event)));
       return;
     }
-    pending.event = event;
-    pending.forwarded = true;
-    pending.forwardedAt = performance.now();
-    this.armTimer(pending);
-    this.forward(request as JSONRPCMessage);
+    request.data.event = event;
+    this.forwardRequest(raw, request);
   }
 
   private approverFor(relatedId: RequestId): Approver | undefined {
     if (this.guard.approver) return this.guard.approver;
     if (!this.clientCanElicit) return undefined;
-    return (request) => approveByElicitation((method, params, signal) => this.own.askClient(method, params, relatedId, signal), request);
+    return (approval) => approveByElicitation((method, params, signal) => askClient(this.ledger, this.channels, method, params, relatedId, signal), approval);
   }
 
-  private forward(message: JSONRPCMessage): void {
-    this.link.send(message).catch((error: Error) => {
-      if (isRequest(message)) {
-        const pending = this.pending.get(idKey(message.id));
-        if (pending) this.answerFailure(pending, error.message);
-      }
+  private forwardRequest(raw: JSONRPCMessage, request: Request): void {
+    const upstreamId = this.ledger.forwardClientRequest(request);
+    request.data.forwardedAt = performance.now();
+    this.armTimer(request);
+    this.link.send({ ...raw, id: upstreamId } as JSONRPCMessage).catch((error: Error) => {
+      this.answerFailure(request, error.message);
       // An HTTP upstream that refused a send is reconnected on the next request.
       void this.link.dropConnection(error.message);
     });
   }
 
-  // ── upstream → client ──────────────────────────────────────────────
-
-  private fromUpstream(message: JSONRPCMessage): void {
-    if (isResponse(message)) {
-      const key = idKey(message.id);
-      if (this.own.settle(message)) return;
-      if (this.abandoned.delete(key)) return;
-      const pending = this.pending.get(key);
-      if (!pending) {
-        this.toDownstream(message);
-        return;
-      }
-      this.pending.delete(key);
-      clearTimeout(pending.timer);
-      if (pending.progressToken !== undefined) this.progressOwners.delete(String(pending.progressToken));
-      this.toDownstream(this.answered(pending, message));
-      return;
-    }
-    if (isNotification(message) && message.method === 'notifications/progress') {
-      const token = objectOrUndefined(message.params)?.progressToken;
-      const owner = token === undefined ? undefined : this.progressOwners.get(String(token));
-      if (owner !== undefined) {
-        const pending = this.pending.get(idKey(owner));
-        if (pending?.timer) this.armTimer(pending);
-        this.toDownstream(message, { relatedRequestId: owner });
-        return;
-      }
-    }
-    // Server→client requests (sampling, elicitation, roots) ride the stream of a request in flight.
-    this.toDownstream(message, isRequest(message) ? this.latestInFlight() : undefined);
+  private forward(message: JSONRPCMessage): void {
+    this.link.send(message).catch((error: Error) => void this.link.dropConnection(error.message));
   }
 
-  private answered(pending: PendingRequest, message: JSONRPCMessage & { result?: Record<string, unknown>; error?: { message: string } }): JSONRPCMessage {
-    const result = message.result;
-    if (pending.method === 'tools/call' && pending.event) {
-      const ms = Math.round(performance.now() - (pending.forwardedAt ?? 0));
-      const failed = message.error !== undefined || result?.isError === true;
-      const outcome = { id: pending.event.id, ok: !failed, ms, ...(failed ? { error: message.error?.message ?? firstText(result) ?? 'isError result' } : {}) };
-      this.guard.recordOutcome(pending.event, outcome);
+  // ── upstream → client ──────────────────────────────────────────────
+
+  private fromUpstream(raw: JSONRPCMessage): void {
+    const message = classify(raw);
+    switch (message.kind) {
+      case 'invalid': {
+        const target = message.id === undefined ? undefined : this.ledger.clientRequestByUpstreamId(message.id);
+        if (target) return this.answerFailure(target, `upstream "${this.identity.server}" sent an invalid answer: ${message.why}`);
+        return this.note(`dropped an invalid message from the upstream: ${message.why}`);
+      }
+      case 'response': {
+        const target = this.ledger.takeUpstreamAnswer(message.id);
+        if (!target) return this.note(`dropped an answer from the upstream to a request it was not sent (id ${JSON.stringify(message.id)})`);
+        if (target.kind === 'own') return target.request.settle(message);
+        const request = target.request;
+        clearTimeout(request.data.timer);
+        this.toDownstream(this.answered(request, { ...raw, id: request.clientId } as JSONRPCMessage, message.result, message.error));
+        return;
+      }
+      case 'notification':
+        return this.notificationFromUpstream(raw, message.method, message.params);
+      case 'request': {
+        const admitted = this.ledger.admitUpstreamRequest(message.id, message.method, progressTokenOf(message.params));
+        if (typeof admitted === 'string') {
+          this.forward(errorMessage(message.id, INVALID_REQUEST, `mcp-policy: request refused: ${admitted}`));
+          return;
+        }
+        // Server→client requests (sampling, elicitation, roots) ride the stream of a request in flight.
+        const related = this.ledger.latestForwarded();
+        this.toDownstream({ ...raw, id: admitted.downstreamId } as JSONRPCMessage, related ? { relatedRequestId: related.clientId } : undefined);
+      }
+    }
+  }
+
+  private notificationFromUpstream(raw: JSONRPCMessage, method: string, params: Record<string, unknown> | undefined): void {
+    if (method === 'notifications/progress') {
+      const owner = this.ledger.clientRequestWithToken(params?.progressToken);
+      if (!owner) return;
+      if (owner.data.timer) this.armTimer(owner);
+      this.toDownstream(raw, { relatedRequestId: owner.clientId });
+      return;
+    }
+    if (method === 'notifications/cancelled') {
+      const request = this.ledger.upstreamRequest(params?.requestId as RequestId);
+      if (!request) return;
+      this.ledger.finishUpstreamRequest(request);
+      this.toDownstream({ ...raw, params: { ...params, requestId: request.downstreamId } } as JSONRPCMessage);
+      return;
+    }
+    if (!method.startsWith('notifications/')) return this.note(`dropped a notification from the upstream with a request method: ${method}`);
+    if (method === 'notifications/tools/list_changed') this.guard.upstreamSchemas.forget(this.identity.server);
+    this.toDownstream(raw);
+  }
+
+  private answered(request: Request, message: JSONRPCMessage, result: Record<string, unknown> | undefined, error: { message: string } | undefined): JSONRPCMessage {
+    if (request.method === 'tools/call' && request.data.event) {
+      const ms = Math.round(performance.now() - (request.data.forwardedAt ?? 0));
+      const failed = error !== undefined || result?.isError === true;
+      this.recordOutcome(request.data.event, { id: request.data.event.id, ok: !failed, ms, ...(failed ? { error: error?.message ?? firstText(result) ?? 'isError result' } : {}) });
       return message;
     }
-    if (pending.method === 'initialize' && result && typeof result.protocolVersion === 'string') {
+    if (request.method === 'initialize' && typeof result?.protocolVersion === 'string') {
       this.link.setProtocolVersion(result.protocolVersion);
       return message;
     }
-    if (pending.method === 'tools/list' && result && Array.isArray(result.tools)) {
+    if (request.method === 'tools/list' && result && Array.isArray(result.tools)) {
+      this.learnListing(result.tools, request.data.firstPage === true, typeof result.nextCursor !== 'string');
       const { server } = this.identity;
-      this.guard.rememberTools(server, result.tools, pending.firstPage === true);
       const policy = this.guard.engine.policy;
       const visible = result.tools.filter((tool: { name?: unknown }) => !(typeof tool?.name === 'string' && policy.isHidden(server, tool.name)));
-      return resultMessage(pending.id, { ...result, tools: visible });
+      return resultMessage(request.clientId, { ...result, tools: visible });
     }
     return message;
   }
 
-  private latestInFlight(): TransportSendOptions | undefined {
-    let latest: RequestId | undefined;
-    for (const request of this.pending.values()) if (request.forwarded) latest = request.id;
-    return latest === undefined ? undefined : { relatedRequestId: latest };
+  /** The pages of the client's listing, in the order the client asks for them. */
+  private learnListing(tools: readonly unknown[], firstPage: boolean, lastPage: boolean): void {
+    const { server } = this.identity;
+    const schemas = schemasOf(tools);
+    this.guard.upstreamSchemas.addPage(server, schemas);
+    if (firstPage) this.clientListing = new Map();
+    if (!this.clientListing) return;
+    for (const [name, schema] of schemas) this.clientListing.set(name, schema);
+    if (lastPage) {
+      this.guard.upstreamSchemas.completeListing(server, this.clientListing);
+      this.clientListing = undefined;
+    }
   }
 
   private toDownstream(message: JSONRPCMessage, options?: TransportSendOptions): void {
@@ -296,35 +347,62 @@ export class SessionRelay {
 
   private upstreamFailed(reason: string): void {
     this.guard.reportProblem(reason, this.identity.server);
-    for (const pending of [...this.pending.values()]) if (pending.forwarded) this.answerFailure(pending, reason);
-    this.own.upstreamFailed(reason);
+    const { forwarded, own } = this.ledger.upstreamGone();
+    for (const request of forwarded) this.answerFailed(request, reason);
+    for (const request of own) request.settle({ error: { message: reason } });
   }
 
   /** A dead or silent upstream: tool calls get an isError result, other requests a JSON-RPC error. */
-  private answerFailure(pending: PendingRequest, reason: string): void {
-    const key = idKey(pending.id);
-    if (!this.pending.delete(key)) return;
-    clearTimeout(pending.timer);
-    this.abandoned.add(key);
-    if (pending.progressToken !== undefined) this.progressOwners.delete(String(pending.progressToken));
-    if (pending.method === 'tools/call' && pending.event) {
-      const ms = Math.round(performance.now() - (pending.forwardedAt ?? 0));
-      const outcome = { id: pending.event.id, ok: false, ms, error: reason };
-      this.guard.recordOutcome(pending.event, outcome);
-      this.toDownstream(resultMessage(pending.id, upstreamFailureResult(pending.event, outcome)));
-      return;
-    }
-    this.toDownstream(errorMessage(pending.id, INTERNAL_ERROR, `mcp-policy: ${reason}`));
+  private answerFailure(request: Request, reason: string): void {
+    if (!this.ledger.finishClientRequest(request)) return;
+    this.answerFailed(request, reason);
   }
 
-  private armTimer(pending: PendingRequest): void {
-    clearTimeout(pending.timer);
-    pending.timer = setTimeout(() => {
+  private answerFailed(request: Request, reason: string): void {
+    clearTimeout(request.data.timer);
+    const event = request.data.event;
+    if (request.method === 'tools/call' && event) {
+      const outcome = { id: event.id, ok: false, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), error: reason };
+      this.recordOutcome(event, outcome);
+      this.toDownstream(resultMessage(request.clientId, upstreamFailureResult(event, outcome)));
+      return;
+    }
+    this.toDownstream(errorMessage(request.clientId, INTERNAL_ERROR, `mcp-policy: ${reason}`));
+  }
+
+  /** The client stopped waiting (it cancelled): the request ends here; a late answer matches nothing. */
+  private finishWithoutAnswer(request: Request, reason: string): void {
+    if (!this.ledger.finishClientRequest(request)) return;
+    clearTimeout(request.data.timer);
+    const event = request.data.event;
+    if (event) this.recordOutcome(event, { id: event.id, ok: false, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), error: reason });
+  }
+
+  /** A failed outcome line never costs the client its answer: the failure is reported instead. */
+  private recordOutcome(event: DecisionEvent, outcome: UpstreamOutcome): void {
+    try {
+      this.guard.recordOutcome(event, outcome);
+    } catch (error) {
+      const message = `the audit log could not record the upstream outcome of ${event.server}/${event.tool} (${event.id}): ${(error as Error).message}`;
+      this.note(message);
+      this.guard.reportProblem(message, this.identity.server);
+    }
+  }
+
+  private armTimer(request: Request): void {
+    clearTimeout(request.data.timer);
+    request.data.timer = setTimeout(() => {
       const seconds = Math.round(this.callTimeoutMs / 1000);
-      this.forward({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: pending.id, reason: `no answer within ${seconds} s` } } as JSONRPCMessage);
-      this.answerFailure(pending, `upstream "${this.identity.server}" did not answer within ${seconds} s`);
+      if (request.upstreamId !== undefined) {
+        this.forward({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: request.upstreamId, reason: `no answer within ${seconds} s` } } as JSONRPCMessage);
+      }
+      this.answerFailure(request, `upstream "${this.identity.server}" did not answer within ${seconds} s`);
     }, this.callTimeoutMs);
-    pending.timer.unref();
+    request.data.timer.unref();
+  }
+
+  private note(message: string): void {
+    process.stderr.write(`mcp-policy: ${this.identity.server}: ${message}\n`);
   }
 
   // ── the proxy's own requests ───────────────────────────────────────
@@ -332,14 +410,17 @@ export class SessionRelay {
   /** validate_input needs the upstream's own schemas; ask for every page if the client has not. */
   private fetchToolSchemas(): Promise<void> {
     this.schemaFetch ??= (async () => {
+      const { server } = this.identity;
+      const listing = new Map<string, Record<string, unknown>>();
       let cursor: string | undefined;
-      let first = true;
       do {
-        const result = await this.own.askUpstream('tools/list', cursor === undefined ? {} : { cursor }, SCHEMA_FETCH_TIMEOUT_MS);
-        if (Array.isArray(result.tools)) this.guard.rememberTools(this.identity.server, result.tools, first);
-        first = false;
+        const result = await askUpstream(this.ledger, this.channels, 'tools/list', cursor === undefined ? {} : { cursor }, SCHEMA_FETCH_TIMEOUT_MS);
+        const schemas = schemasOf(Array.isArray(result.tools) ? result.tools : []);
+        this.guard.upstreamSchemas.addPage(server, schemas);
+        for (const [name, schema] of schemas) listing.set(name, schema);
         cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
       } while (cursor !== undefined);
+      this.guard.upstreamSchemas.completeListing(server, listing);
     })()
       .catch(() => undefined) // the catalog is the fallback; the engine says when neither knows
       .finally(() => {
@@ -347,6 +428,11 @@ export class SessionRelay {
       });
     return this.schemaFetch;
   }
+}
+
+function progressTokenOf(params: Record<string, unknown> | undefined): string | number | undefined {
+  const token = objectOrUndefined(params?._meta)?.progressToken;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
 }
 
 function firstText(result: Record<string, unknown> | undefined): string | undefined {
