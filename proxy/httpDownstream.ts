@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isRequest, isResponse, type JSONRPCMessage } from './jsonRpc';
+import { HttpRequestIds } from './httpRequestIds';
+import { INVALID_REQUEST, isRequest, isResponse, type JSONRPCMessage } from './jsonRpc';
 
 const MAX_BUFFERED = 1000;
 /** handleRequest registers the GET stream a few ticks after it is called. */
@@ -20,6 +21,7 @@ export class HttpDownstream implements Transport {
   private standaloneOpen = false;
   private readonly closeListeners: Array<() => void> = [];
   private buffered: JSONRPCMessage[] = [];
+  private readonly requestIds = new HttpRequestIds();
 
   constructor(readonly sessionId: string) {
     this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
@@ -41,6 +43,14 @@ export class HttpDownstream implements Transport {
   }
 
   async handleRequest(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+    if (req.method === 'POST') {
+      const reused = this.requestIds.admit(body);
+      if (reused !== undefined) {
+        const error = { jsonrpc: '2.0', id: reused, error: { code: INVALID_REQUEST, message: `mcp-policy: request refused: id ${JSON.stringify(reused)} is in flight already` } };
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(error));
+        return;
+      }
+    }
     const opensStandalone = req.method === 'GET';
     if (opensStandalone) {
       res.once('close', () => {
@@ -52,6 +62,7 @@ export class HttpDownstream implements Transport {
       }, GET_STREAM_SETTLE_MS).unref();
     }
     await this.inner.handleRequest(req, res, body);
+    if (req.method === 'POST' && res.statusCode >= 400) this.requestIds.release(body);
   }
 
   start(): Promise<void> {
@@ -65,6 +76,7 @@ export class HttpDownstream implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     const related = options?.relatedRequestId;
     if (isResponse(message)) {
+      this.requestIds.answered(message);
       await this.inner.send(message);
       return;
     }
