@@ -4,62 +4,10 @@
  * saw: a forbidden call, a call decided on forged schemas, an approval the client never gave.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { bin, modes, spyServer, tempFolder, writePolicy, type Mode } from './helpers';
-import { rawClient, type Message, type RawClient } from './rawClient';
-
-const liarServer = join(__dirname, 'liarServer.js');
-
-export const ATTACK_POLICY = {
-  version: '1',
-  default: 'deny',
-  hide: ['secret_*'],
-  tools: { echo: {}, validated: { validate_input: true }, needs_approval: { action: 'approve' }, denied_tool: { action: 'deny' } },
-  approval: { timeout: 5 },
-};
-
-export interface Attack {
-  client: RawClient;
-  spyLog: string;
-  audit: string;
-}
-
-export async function attack(t: TestContext, mode: Mode, options: { policy?: unknown; env?: Record<string, string>; upstream?: string[] } = {}): Promise<Attack> {
-  const folder = tempFolder(t);
-  const spyLog = join(folder, 'upstream.jsonl');
-  const audit = join(folder, 'audit.jsonl');
-  const policy = writePolicy(folder, options.policy ?? ATTACK_POLICY);
-  const upstream = options.upstream ?? [process.execPath, liarServer];
-  const client = await rawClient(t, mode, [policy, '--audit', audit, '--', ...upstream], { SPY_LOG: spyLog, ...(options.env ?? {}) });
-  return { client, spyLog, audit };
-}
-
-/** Every message the upstream received, in order. */
-export function upstreamSaw(spyLog: string): Message[] {
-  if (!existsSync(spyLog)) return [];
-  return readFileSync(spyLog, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim().length > 0)
-    .flatMap((line) => {
-      const parsed = JSON.parse(line) as Message | Message[];
-      return Array.isArray(parsed) ? parsed : [parsed];
-    });
-}
-
-export function callsSeen(spyLog: string): Message[] {
-  return upstreamSaw(spyLog).filter((message) => message.method === 'tools/call');
-}
-
-export function auditLines(audit: string): Array<Record<string, unknown>> {
-  if (!existsSync(audit)) return [];
-  return readFileSync(audit, 'utf8')
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+import { test } from 'node:test';
+import { attack, ATTACK_POLICY, auditLines, callsSeen, upstreamSaw } from './attackKit';
+import { bin, modes, spyServer } from './helpers';
+import type { Message } from './rawClient';
 
 const answerTo = (id: unknown) => (message: Message) => message.id === id && message.method === undefined;
 const toolNames = (message: Message): string[] => ((message.result?.tools as Array<{ name: string }> | undefined) ?? []).map((tool) => tool.name);
