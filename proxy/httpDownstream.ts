@@ -18,6 +18,8 @@ export class HttpDownstream implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /** A message refused before the relay saw it (its id was in flight): the relay audits refused calls. */
+  onrefused?: (message: unknown, reason: string) => void;
   private standaloneOpen = false;
   private readonly closeListeners: Array<() => void> = [];
   private buffered: JSONRPCMessage[] = [];
@@ -46,6 +48,7 @@ export class HttpDownstream implements Transport {
     if (req.method === 'POST') {
       const reused = this.requestIds.admit(body);
       if (reused !== undefined) {
+        for (const message of Array.isArray(body) ? body : [body]) this.onrefused?.(message, `request id ${JSON.stringify(reused)} is in flight already`);
         const error = { jsonrpc: '2.0', id: reused, error: { code: INVALID_REQUEST, message: `mcp-policy: request refused: id ${JSON.stringify(reused)} is in flight already` } };
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(error));
         return;

@@ -71,6 +71,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
           const upstream = this.upstreamFor(guard, identity.server);
           if (!upstream) throw new Error(`no upstream for ${identity.server}`);
           const relay = new SessionRelay({ guard, identity, downstream, upstream, ...(this.options.callTimeoutMs ? { callTimeoutMs: this.options.callTimeoutMs } : {}) });
+          downstream.onrefused = (message, reason) => relay.refusedByTransport(message, reason);
           await relay.start();
           return { close: () => relay.close() };
         },

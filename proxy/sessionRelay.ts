@@ -171,6 +171,11 @@ export class SessionRelay {
     this.clientCanElicit = objectOrUndefined(params?.capabilities)?.elicitation !== undefined;
   }
 
+  /** A message the transport refused before the relay saw it: a tools/call among them is audited. */
+  refusedByTransport(raw: unknown, reason: string): void {
+    if (objectOrUndefined(raw)?.method === 'tools/call') this.auditRefusedCall(raw, `the tools/call request was refused: ${reason}`);
+  }
+
   /** A tools/call that is never decided by the rules: refused, audited, never forwarded. */
   private auditRefusedCall(raw: unknown, reason: string): void {
     const { server, session } = this.identity;

@@ -164,3 +164,22 @@ for (const mode of modes) {
     assert.deepEqual(callsSeen(spyLog).map((call) => (call.params as { arguments: unknown }).arguments), [{ n: 3 }]);
   });
 }
+
+for (const mode of modes) {
+  test(`${mode}: a denied call that reuses the id of an allowed call in flight costs the allowed call neither its answer nor its outcome line`, async (t) => {
+    const { client, spyLog, audit } = await attack(t, mode);
+    await client.handshake();
+    await client.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: { delayMs: 300 } } });
+    await client.send({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'denied_tool', arguments: {} } });
+    const answer = await client.waitFor((message) => message.id === 5 && message.result !== undefined, 'the allowed call\'s answer');
+    assert.equal(textOf(answer), 'ran echo');
+    assert.deepEqual(callsSeen(spyLog).map((call) => (call.params as { name: string }).name), ['echo']);
+    const lines = auditLines(audit);
+    const allowed = lines.find((line) => line.tool === 'echo' && line.decision === 'allowed' && line.upstream === undefined);
+    assert.ok(allowed, 'no decision line for the allowed call');
+    assert.ok(lines.some((line) => line.id === allowed.id && (line.upstream as { ok?: boolean } | undefined)?.ok === true), 'the allowed call lost its outcome line');
+    const refused = lines.find((line) => line.tool === 'denied_tool');
+    assert.equal(refused?.decision, 'denied');
+    assert.match(String(refused?.reason), /id (5 is )?in flight/);
+  });
+}
