@@ -21,8 +21,12 @@ export class HttpDownstream implements Transport {
   private readonly closeListeners: Array<() => void> = [];
   private buffered: JSONRPCMessage[] = [];
 
-  constructor(readonly sessionId: string) {
-    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
+  /** `accepted` runs once the SDK has accepted the initialize, before the relay hears of it. */
+  constructor(
+    readonly sessionId: string,
+    accepted?: () => void,
+  ) {
+    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId, ...(accepted ? { onsessioninitialized: () => accepted() } : {}) });
     this.inner.onclose = () => {
       this.onclose?.();
       for (const listener of this.closeListeners) listener();
