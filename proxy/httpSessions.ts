@@ -33,6 +33,8 @@ export class SessionTable {
   /** Map order is use order: a session is moved to the end whenever a request reaches it. */
   private readonly sessions = new Map<string, LiveSession>();
   private admitting = 0;
+  /** After closeAll nothing is admitted: a late initialize must not leave an upstream running. */
+  private closed = false;
 
   constructor(private readonly limits: SessionLimits) {}
 
@@ -71,7 +73,7 @@ export class SessionTable {
    * Nothing is closed yet: an initialize the SDK refuses must not cost anyone their session.
    */
   admit(): Admission | undefined {
-    if (!this.hasRoom()) return undefined;
+    if (this.closed || !this.hasRoom()) return undefined;
     this.admitting++;
     let held = true;
     const release = (): void => {
@@ -82,6 +84,7 @@ export class SessionTable {
     return {
       commit: (id, session) => {
         release();
+        if (this.closed) return false;
         if (this.sessions.size >= this.limits.maxSessions && !this.closeLeastRecentlyUsedIdle()) return false;
         this.sessions.set(id, session);
         return true;
@@ -100,6 +103,7 @@ export class SessionTable {
 
   /** Empties the table; resolves once every session is closed. */
   async closeAll(): Promise<void> {
+    this.closed = true;
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
