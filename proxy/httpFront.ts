@@ -121,6 +121,7 @@ export class HttpFront {
       return sendJsonRpcError(res, 401, TRANSPORT_ERROR, 'mcp-policy: missing or wrong bearer token', null, { 'www-authenticate': 'Bearer' });
     }
     let body: unknown;
+    let parsed = true;
     if (req.method === 'POST') {
       const tooLarge = `mcp-policy: request body over ${MAX_BODY_BYTES} bytes`;
       const declared = Number(req.headers['content-length'] ?? '0');
@@ -130,13 +131,15 @@ export class HttpFront {
       try {
         body = JSON.parse(text);
       } catch {
-        return sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
+        parsed = false;
       }
     }
+    // The body is read first so that even a wrong path is answered with the request's id.
     const id = requestIdOf(body);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const server = this.options.route(pathname);
     if (server === undefined) return sendJsonRpcError(res, 404, TRANSPORT_ERROR, `mcp-policy: no guarded server at ${pathname}`, id);
+    if (!parsed) return sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') return this.toSession(sessionId, server, req, res, body, id);
     if (req.method !== 'POST' || !isInitialize(body)) {

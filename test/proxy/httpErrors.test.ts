@@ -55,6 +55,10 @@ test('every refusal of the listener is a JSON-RPC error with the request\'s id w
   const getNoServer = await rawRequest(proxy.base + '/nothing', { method: 'GET', headers: { authorization: `Bearer ${proxy.token}` } });
   assert.equal(getNoServer.status, 404);
   assert.equal(rpcError(getNoServer).id, null);
+  // A wrong path is a 404 whatever the body.
+  const junkNoServer = await rawRequest(proxy.base + '/nothing', { headers: auth, body: 'junk' });
+  assert.equal(junkNoServer.status, 404);
+  assert.equal(rpcError(junkNoServer).id, null);
 
   assert.equal(spyMessages(spyLog).length, 0, 'none of these reached an upstream');
   const ok = await rawRequest(proxy.url, { headers: auth, body: JSON.stringify(initializeMessage(10)) });
