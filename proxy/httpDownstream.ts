@@ -25,8 +25,12 @@ export class HttpDownstream implements Transport {
   private buffered: JSONRPCMessage[] = [];
   private readonly requestIds = new HttpRequestIds();
 
-  constructor(readonly sessionId: string) {
-    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId });
+  /** `accepted` runs once the SDK has accepted the initialize, before the relay hears of it. */
+  constructor(
+    readonly sessionId: string,
+    accepted?: () => void,
+  ) {
+    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId, ...(accepted ? { onsessioninitialized: () => accepted() } : {}) });
     this.inner.onclose = () => {
       this.onclose?.();
       for (const listener of this.closeListeners) listener();

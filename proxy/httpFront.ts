@@ -1,11 +1,16 @@
 /**
- * The HTTP listener in front of the guarded servers: loopback by default, bearer token,
- * localhost-only Origin, capped bodies; then one MCP session (and one upstream) per initialize.
+ * The HTTP listener in front of the guarded servers: loopback by default, loopback Host names,
+ * bearer token, localhost-only Origin, capped bodies; then one MCP session (and one upstream)
+ * per initialize the SDK accepts.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpDownstream } from './httpDownstream';
+import { INTERNAL_ERROR } from './jsonRpc';
+import { PARSE_ERROR, requestIdOf, sendJsonRpcError, SESSION_NOT_FOUND, TRANSPORT_ERROR, type ErrorId } from './httpErrors';
+import { SessionTable, type LiveSession } from './httpSessions';
+import { allowedHostNames, urlHostname } from './hostNames';
 import type { SessionIdentity } from './sessionRelay';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -18,23 +23,14 @@ export interface HttpFrontOptions {
   route: (pathname: string) => string | undefined;
   /** Starts the relay of a new session; its transport is already bound to the session id. */
   openSession: (identity: SessionIdentity, downstream: HttpDownstream) => Promise<{ close: () => Promise<void> }>;
-  /** A session with no request and no open stream for this long is closed (default 30 minutes). */
+  /** A session with no request and no open stream for this long is closed (default 5 minutes). */
   sessionIdleMs?: number;
   /** Sessions open at once (default 64): each runs an upstream, so a runaway client must not start hundreds. */
   maxSessions?: number;
 }
 
-interface LiveSession {
-  identity: SessionIdentity;
-  downstream: HttpDownstream;
-  close: () => Promise<void>;
-  /** Responses (including event streams) still open to the client. */
-  open: number;
-  lastSeen: number;
-}
-
-const DEFAULT_SESSION_IDLE_MS = 30 * 60 * 1000;
-const DEFAULT_MAX_SESSIONS = 64;
+export const DEFAULT_SESSION_IDLE_MS = 5 * 60 * 1000;
+export const DEFAULT_MAX_SESSIONS = 64;
 
 export function randomToken(): string {
   return randomBytes(24).toString('base64url');
@@ -50,19 +46,12 @@ export function isLocalOrigin(origin: string): boolean {
   }
 }
 
-/** A session is in use while any response to it is open (a pending call, the event stream). */
-function track(session: LiveSession, res: ServerResponse): void {
-  session.open++;
-  session.lastSeen = Date.now();
-  res.once('close', () => {
-    session.open--;
-    session.lastSeen = Date.now();
-  });
-}
-
 export class HttpFront {
   private server: Server | undefined;
-  private readonly sessions = new Map<string, LiveSession>();
+  private readonly sessions: SessionTable;
+  private readonly idleMs: number;
+  private readonly maxSessions: number;
+  private readonly hostNames: Set<string>;
   private reaper: NodeJS.Timeout | undefined;
   private readonly expectedAuth: Buffer;
   /** The grant of every client holding this token; the token itself never reaches an event. */
@@ -71,12 +60,16 @@ export class HttpFront {
   constructor(private readonly options: HttpFrontOptions) {
     this.expectedAuth = Buffer.from(`Bearer ${options.token}`);
     this.grant = `token:${createHash('sha256').update(options.token).digest('hex').slice(0, 12)}`;
+    this.idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.sessions = new SessionTable({ maxSessions: this.maxSessions, idleMs: this.idleMs });
+    this.hostNames = allowedHostNames(options.host);
   }
 
   async listen(): Promise<number> {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: Error) => {
-        if (!res.headersSent) plain(res, 500, `mcp-policy: ${error.message}`);
+        if (!res.headersSent) sendJsonRpcError(res, 500, INTERNAL_ERROR, `mcp-policy: ${error.message}`);
         else res.end();
       });
     });
@@ -94,23 +87,13 @@ export class HttpFront {
 
   /** Clients that vanish without a DELETE would otherwise keep their upstream running forever. */
   private startReaper(): void {
-    const idleMs = this.options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
-    this.reaper = setInterval(() => {
-      const now = Date.now();
-      for (const [id, session] of this.sessions) {
-        if (session.open > 0 || now - session.lastSeen < idleMs) continue;
-        this.sessions.delete(id);
-        void session.close().catch(() => undefined);
-      }
-    }, Math.min(60_000, Math.max(50, idleMs / 4)));
+    this.reaper = setInterval(() => this.sessions.closeIdle(), Math.min(60_000, Math.max(50, this.idleMs / 4)));
     this.reaper.unref();
   }
 
   async close(): Promise<void> {
     clearInterval(this.reaper);
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(sessions.map((session) => session.close().catch(() => undefined)));
+    await this.sessions.closeAll();
     const server = this.server;
     this.server = undefined;
     if (!server) return;
@@ -122,54 +105,85 @@ export class HttpFront {
     return this.sessions.size;
   }
 
+  get openSessionIds(): string[] {
+    return this.sessions.ids();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = req.headers.host;
+    const hostName = host === undefined ? undefined : urlHostname(host);
+    // A page that rebinds its own name to this address still sends that name.
+    if (hostName === undefined || !this.hostNames.has(hostName)) return sendJsonRpcError(res, 403, TRANSPORT_ERROR, `mcp-policy: Host ${JSON.stringify(host ?? '')} not allowed`);
     const origin = req.headers.origin;
     // A web page in a browser can reach 127.0.0.1; only local origins may talk to the proxy.
-    if (origin !== undefined && !isLocalOrigin(origin)) return plain(res, 403, 'mcp-policy: Origin not allowed');
+    if (origin !== undefined && !isLocalOrigin(origin)) return sendJsonRpcError(res, 403, TRANSPORT_ERROR, 'mcp-policy: Origin not allowed');
     if (!this.authorized(req.headers.authorization)) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      return plain(res, 401, 'mcp-policy: missing or wrong bearer token');
+      return sendJsonRpcError(res, 401, TRANSPORT_ERROR, 'mcp-policy: missing or wrong bearer token', null, { 'www-authenticate': 'Bearer' });
     }
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const server = this.options.route(pathname);
-    if (server === undefined) return plain(res, 404, `mcp-policy: no guarded server at ${pathname}`);
     let body: unknown;
+    let parsed = true;
     if (req.method === 'POST') {
+      const tooLarge = `mcp-policy: request body over ${MAX_BODY_BYTES} bytes`;
       const declared = Number(req.headers['content-length'] ?? '0');
-      if (declared > MAX_BODY_BYTES) return plain(res, 413, `mcp-policy: request body over ${MAX_BODY_BYTES} bytes`);
+      if (declared > MAX_BODY_BYTES) return sendJsonRpcError(res, 413, TRANSPORT_ERROR, tooLarge);
       const text = await readBody(req);
-      if (text === undefined) return plain(res, 413, `mcp-policy: request body over ${MAX_BODY_BYTES} bytes`);
+      if (text === undefined) return sendJsonRpcError(res, 413, TRANSPORT_ERROR, tooLarge);
       try {
         body = JSON.parse(text);
       } catch {
-        return jsonError(res, 400, -32700, 'Parse error: the body is not JSON');
+        parsed = false;
       }
     }
+    // The body is read first so that even a wrong path is answered with the request's id.
+    const id = requestIdOf(body);
+    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const server = this.options.route(pathname);
+    if (server === undefined) return sendJsonRpcError(res, 404, TRANSPORT_ERROR, `mcp-policy: no guarded server at ${pathname}`, id);
+    if (!parsed) return sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
     const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') {
-      const session = this.sessions.get(sessionId);
-      if (!session || session.identity.server !== server || session.identity.grant !== this.grant) return jsonError(res, 404, -32001, 'Session not found');
-      track(session, res);
-      await session.downstream.handleRequest(req, res, body);
-      if (req.method === 'DELETE') this.sessions.delete(sessionId);
-      return;
+    if (typeof sessionId === 'string') return this.toSession(sessionId, server, req, res, body, id);
+    if (req.method !== 'POST' || !isInitialize(body)) {
+      // Every call must be decided within a session (its counters, its approvals): no sessionless mode.
+      return sendJsonRpcError(res, 400, TRANSPORT_ERROR, 'Bad Request: Mcp-Session-Id header is required; mcp-policy needs an initialize request first', id);
     }
-    if (req.method !== 'POST' || !isInitialize(body)) return jsonError(res, 400, -32000, 'Bad Request: no Mcp-Session-Id and not an initialize request');
-    const maxSessions = this.options.maxSessions ?? DEFAULT_MAX_SESSIONS;
-    if (this.sessions.size >= maxSessions) return jsonError(res, 503, -32000, `mcp-policy: ${maxSessions} sessions are open already; close one (DELETE) first`);
-    const id = randomUUID();
-    const identity: SessionIdentity = { server, grant: this.grant, session: id };
-    const downstream = new HttpDownstream(id);
-    const relay = await this.options.openSession(identity, downstream);
-    const session: LiveSession = { identity, downstream, close: relay.close, open: 0, lastSeen: Date.now() };
-    this.sessions.set(id, session);
-    downstream.onclosed(() => this.sessions.delete(id));
-    track(session, res);
-    await downstream.handleRequest(req, res, body);
+    return this.openNew(server, req, res, body, id);
   }
 
-  get openSessionIds(): string[] {
-    return [...this.sessions.keys()];
+  private async toSession(sessionId: string, server: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.identity.server !== server || session.identity.grant !== this.grant) return sendJsonRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found', id);
+    this.sessions.use(sessionId, session, res);
+    await session.downstream.handleRequest(req, res, body);
+    if (req.method === 'DELETE') this.sessions.remove(sessionId, session);
+  }
+
+  /** The session counts only once the SDK has accepted its initialize; a refused one is closed. */
+  private async openNew(server: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
+    const admission = this.sessions.admit();
+    if (!admission) return sendJsonRpcError(res, 503, TRANSPORT_ERROR, `mcp-policy: ${this.maxSessions} sessions are open and busy; close one (DELETE) first`, id);
+    const sessionId = randomUUID();
+    const identity: SessionIdentity = { server, grant: this.grant, session: sessionId };
+    let session: LiveSession | undefined;
+    let committed = false;
+    const downstream = new HttpDownstream(sessionId, () => {
+      if (!session) return;
+      committed = admission.commit(sessionId, session);
+      // Every other session turned busy meanwhile: closing makes the SDK answer 404, and no upstream starts.
+      if (!committed) return void downstream.close();
+      downstream.onclosed(() => this.sessions.remove(sessionId, session));
+      this.sessions.use(sessionId, session, res);
+    });
+    try {
+      const relay = await this.options.openSession(identity, downstream);
+      session = { identity, downstream, close: relay.close, open: 0, lastSeen: Date.now() };
+      try {
+        await downstream.handleRequest(req, res, body);
+      } finally {
+        if (!committed) await relay.close();
+      }
+    } finally {
+      admission.release();
+    }
   }
 
   private authorized(header: string | undefined): boolean {
@@ -202,12 +216,4 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function plain(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${text}\n`);
-}
-
-function jsonError(res: ServerResponse, status: number, code: number, message: string): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null }));
 }

@@ -8,10 +8,10 @@ import { HttpProxyHost } from '../serveHost';
 import { SessionRelay } from '../sessionRelay';
 import { commandProblem } from '../upstreamLink';
 import { untilStopped } from './runUntilSignal';
-import { printListening, parsePort, parseSeconds } from './serveSupport';
+import { printListening, parsePort, parseSeconds, sessionLimits, sessionOptions } from './serveSupport';
 
 export const proxyCommand: CommandSpec = {
-  usage: 'proxy POLICY [--server S] [--audit F] [--port N] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
+  usage: 'proxy POLICY [--server S] [--audit F] [--port N [--session-idle S] [--max-sessions N]] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
   summary: 'guard one MCP server: stdio downstream, or Streamable HTTP on 127.0.0.1 with --port',
   async run(args) {
     const { own, command } = splitAtDoubleDash(args);
@@ -28,11 +28,13 @@ export const proxyCommand: CommandSpec = {
         url: { type: 'string' },
         catalog: { type: 'string', multiple: true },
         'call-timeout': { type: 'string' },
+        ...sessionOptions,
       },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one policy file');
     if (command !== undefined && command.length === 0) throw new UsageError('-- must be followed by the upstream command');
     if (command && values.url) throw new UsageError('give either -- CMD or --url, not both');
+    if (values.port === undefined && (values['session-idle'] !== undefined || values['max-sessions'] !== undefined)) throw new UsageError('--session-idle and --max-sessions need --port');
     const policyPath = positionals[0]!;
     const loaded = loadPolicyFile(policyPath, values.catalog ?? []);
     if (!loaded.compiled) {
@@ -61,6 +63,7 @@ export const proxyCommand: CommandSpec = {
         ...(values.token ? { token: values.token } : {}),
         ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
         ...(callTimeoutMs ? { callTimeoutMs } : {}),
+        ...sessionLimits(values),
       });
       printListening(await host.start());
       await untilStopped();

@@ -4,10 +4,10 @@ import { UsageError, type CommandSpec } from '../cliSupport';
 import { PolicyLoadError } from '../policyGuard';
 import { HttpProxyHost } from '../serveHost';
 import { untilStopped } from './runUntilSignal';
-import { parsePort, parseSeconds, printListening } from './serveSupport';
+import { parsePort, parseSeconds, printListening, sessionLimits, sessionOptions } from './serveSupport';
 
 export const serveCommand: CommandSpec = {
-  usage: 'serve POLICY [--port N] [--host H] [--audit F] [--token T] [--token-file F]',
+  usage: 'serve POLICY [--port N] [--host H] [--audit F] [--token T] [--token-file F] [--session-idle S] [--max-sessions N]',
   summary: 'guard every servers.*.upstream of the policy over HTTP, each at /servers/S/mcp',
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -21,6 +21,7 @@ export const serveCommand: CommandSpec = {
         'token-file': { type: 'string' },
         catalog: { type: 'string', multiple: true },
         'call-timeout': { type: 'string' },
+        ...sessionOptions,
       },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one policy file');
@@ -34,6 +35,7 @@ export const serveCommand: CommandSpec = {
       ...(values.token ? { token: values.token } : {}),
       ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
+      ...sessionLimits(values),
     });
     try {
       printListening(await host.start());

@@ -15,6 +15,25 @@ export function parseSeconds(text: string | undefined, option: string): number |
   return seconds * 1000;
 }
 
+export function parseCount(text: string | undefined, option: string): number | undefined {
+  if (text === undefined) return undefined;
+  const count = Number(text);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError(`${option} must be a whole number of at least 1, not "${text}"`);
+  return count;
+}
+
+/** `--session-idle S` and `--max-sessions N`, shared by `proxy --port` and `serve`. */
+export const sessionOptions = {
+  'session-idle': { type: 'string' },
+  'max-sessions': { type: 'string' },
+} as const;
+
+export function sessionLimits(values: { 'session-idle'?: string | undefined; 'max-sessions'?: string | undefined }): { sessionIdleMs?: number; maxSessions?: number } {
+  const sessionIdleMs = parseSeconds(values['session-idle'], '--session-idle');
+  const maxSessions = parseCount(values['max-sessions'], '--max-sessions');
+  return { ...(sessionIdleMs !== undefined ? { sessionIdleMs } : {}), ...(maxSessions !== undefined ? { maxSessions } : {}) };
+}
+
 /** Tests and scripts read the URL and token from these lines. */
 export function printListening(status: ProxyHostStatus): void {
   for (const server of status.servers) process.stderr.write(`mcp-policy: guarding ${server.name} at ${server.url}\n`);

@@ -1,4 +1,4 @@
-/** HTTP sessions end: abandoned ones are reaped with their upstream, and there is a cap. */
+/** HTTP sessions end: abandoned ones are reaped with their upstream, and there is a cap (see sessionLifetime.test.ts). */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -53,14 +53,17 @@ test('a connected client keeps its session past the idle time', async (t) => {
   assert.equal(textOf(await client.callTool({ name: 'read_graph', arguments: {} })).includes('entities'), true);
 });
 
-test('no more sessions than the cap: the next initialize gets 503', async (t) => {
+test('no more sessions than the cap: a new one closes the least recently used idle one, so no more upstreams run', async (t) => {
   const { url, token } = await startHost(t, { maxSessions: 2 });
-  for (let index = 0; index < 2; index++) {
+  const before = childCount();
+  const ids: string[] = [];
+  for (let index = 0; index < 3; index++) {
     const response = await initialize(url, token);
     assert.equal(response.status, 200);
     await response.text();
+    ids.push(response.headers.get('mcp-session-id')!);
   }
-  const refused = await initialize(url, token);
-  assert.equal(refused.status, 503);
-  assert.match(await refused.text(), /2 sessions are open already/);
+  await waitFor(() => childCount() === before + 2, 10_000, 'two upstreams, one per open session');
+  const closed = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'mcp-session-id': ids[0]!, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }) });
+  assert.equal(closed.status, 404, 'the first session made room');
 });
