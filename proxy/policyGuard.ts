@@ -8,6 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { loadPolicyFile, PolicyEngine, type Approver, type DecisionEvent, type LoadedPolicy, type ToolCatalog } from '../core';
 import type { AuditSink } from './auditLog';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
+import { writeStderr } from './stderrLine';
 
 export interface PolicyGuardOptions {
   policyPath: string;
@@ -116,7 +117,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     const loaded = loadPolicyFile(this.policyPath, this.options.catalogFiles ?? []);
     if (!loaded.compiled) {
       const errors = policyErrors(loaded);
-      process.stderr.write(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);
+      writeStderr(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);
       this.emit('policy', { ok: false, errors, servers: this.loaded.compiled?.serverNames ?? [] });
       return;
     }
@@ -124,7 +125,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     this.loaded = loaded;
     this.catalog = loaded.catalog;
     this.engine.setPolicy(loaded.compiled);
-    process.stderr.write(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
+    writeStderr(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
     this.emit('policy', { ok: true, errors: [], servers: loaded.compiled.serverNames });
   }
 
