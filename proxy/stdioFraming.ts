@@ -4,7 +4,8 @@
  *
  * Checked by hand, at the JSON-RPC level only: the relay forwards messages as they are and
  * decides on each one itself, so what the SDK's zod schemas would add (strict members, `_meta`
- * shapes) is left to the upstream, which sees the same message a direct client would send.
+ * shapes, object params and results) is left to the upstream, which sees the same message a
+ * direct client would send. Ids follow MCP: a string or an integer, never null.
  */
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { errorMessage, objectOrUndefined, type JSONRPCMessage, type RequestId } from './jsonRpc';
@@ -144,15 +145,15 @@ export function shapeProblem(value: unknown): string | undefined {
   if ('method' in message) {
     if (typeof message.method !== 'string') return '"method" must be a string';
     if ('id' in message && !isRequestId(message.id)) return 'a request\'s "id" must be a string or an integer';
-    if (message.params !== undefined && !objectOrUndefined(message.params)) return '"params" must be an object';
+    // JSON-RPC allows params by position; MCP has none, but the relay decides (and audits) those.
+    if (message.params !== undefined && (message.params === null || typeof message.params !== 'object')) return '"params" must be an object or an array';
     if ('result' in message || 'error' in message) return 'a message with "method" cannot carry "result" or "error"';
     return undefined;
   }
   if (('result' in message) === ('error' in message)) return 'a message without "method" must carry exactly one of "result" and "error"';
   if ('result' in message) {
-    if (!isRequestId(message.id)) return 'a response\'s "id" must be a string or an integer';
-    if (!objectOrUndefined(message.result)) return '"result" must be an object';
-    return undefined;
+    // Any value is a JSON-RPC result; what it means is the business of whoever asked.
+    return isRequestId(message.id) ? undefined : 'a response\'s "id" must be a string or an integer';
   }
   if ('id' in message && message.id !== null && !isRequestId(message.id)) return 'an error response\'s "id" must be a string, an integer or null';
   const error = objectOrUndefined(message.error);

@@ -86,7 +86,8 @@ test('lines that are not JSON-RPC each get an error naming the line, and the ses
   const parse = await proxy.waitFor((message) => message.error?.code === -32700, 'a parse error');
   assert.equal(parse.id, null);
   assert.match(parse.error!.message, /stdin line 3 is not JSON/);
-  assert.match((await proxy.answer(20)).error!.message, /stdin line 5: "params" must be an object/);
+  // Params by position are JSON-RPC: the relay sees the call, finds no tool name, refuses and audits it.
+  assert.deepEqual((await proxy.answer(20)).error?.code, -32602);
   assert.match((await proxy.answer(21)).error!.message, /"jsonrpc" must be "2.0"/);
   for (const id of [22, 23]) assert.match((await proxy.answer(id)).error!.message, /batches are not supported/);
   assert.deepEqual((await proxy.answer(24)).result?.content, [{ type: 'text', text: 'Echo: crlf' }]);
@@ -100,7 +101,7 @@ test('lines that are not JSON-RPC each get an error naming the line, and the ses
   assert.doesNotMatch(saw, /batched|get-env/);
   assert.equal(saw.match(/tools\/call/g)?.length, 2, 'only the crlf call and the last allowed one went upstream');
   const decisions = auditLines(audit).filter((line) => line.upstream === undefined);
-  assert.deepEqual(decisions.map((line) => [line.tool, line.decision]), [['echo', 'allowed'], ['echo', 'allowed'], ['get-env', 'denied']]);
+  assert.deepEqual(decisions.map((line) => [line.tool, line.decision]), [['', 'denied'], ['echo', 'allowed'], ['echo', 'allowed'], ['get-env', 'denied']]);
 });
 
 test('a client that closes stdout mid-stream: the proxy exits 0 without an unhandled error, and the upstream is gone', async (t) => {
