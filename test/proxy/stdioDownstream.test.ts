@@ -59,7 +59,7 @@ test('a 12 MiB line gets an error with its id, the next call is answered, nothin
   await waitFor(() => upstreams.every((pid) => !alive(pid)), 10_000, 'the upstream to be gone');
 });
 
-test('an oversized line whose id cannot be seen gets an error with id null, and one sent in pieces is dropped all the same', async (t) => {
+test('an oversized line sent in pieces, its id unseen, gets an error with id null; one unfinished when stdin ends does not keep the proxy up', async (t) => {
   const { proxy, spyLog } = start(t);
   await proxy.initialize();
   const piece = 'y'.repeat(1024 * 1024);
@@ -71,6 +71,10 @@ test('an oversized line whose id cannot be seen gets an error with id null, and 
   proxy.send({ jsonrpc: '2.0', id: 9, method: 'ping' });
   assert.deepEqual((await proxy.answer(9)).result, {});
   assert.doesNotMatch(upstreamSaw(spyLog), /yyyyyyyy/);
+  // A line still growing past the cap when stdin ends: the proxy exits all the same.
+  for (let i = 0; i < 11; i++) proxy.write(piece);
+  proxy.child.stdin!.end();
+  assert.equal(await proxy.exited(), 0);
 });
 
 test('lines that are not JSON-RPC each get an error naming the line, and the session goes on', async (t) => {
