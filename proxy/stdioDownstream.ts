@@ -118,7 +118,12 @@ export class StdioDownstream implements Transport {
     const outcome = readLine(text, `stdin line ${++this.lineNumber}`);
     if (!outcome) return;
     if ('message' in outcome) {
-      this.onmessage?.(outcome.message);
+      try {
+        this.onmessage?.(outcome.message);
+      } catch (error) {
+        // As the SDK's transport does: one message's failure must not cost the lines after it.
+        this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+      }
       return;
     }
     this.refuse(outcome.reply, outcome.problem);

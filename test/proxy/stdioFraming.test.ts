@@ -192,6 +192,23 @@ describe('StdioDownstream', () => {
     await assert.rejects(transport.send({ jsonrpc: '2.0', method: 'x' }), /stdout is closed/);
   });
 
+  test('a handler that throws on one message does not cost the messages after it', async () => {
+    const input = new PassThrough();
+    const transport = new StdioDownstream(input, new PassThrough());
+    const received: unknown[] = [];
+    const errors: string[] = [];
+    transport.onmessage = (message) => {
+      if ((message as { id?: unknown }).id === 1) throw new Error('handler failed');
+      received.push((message as { id?: unknown }).id);
+    };
+    transport.onerror = (error) => errors.push(error.message);
+    await transport.start();
+    input.write('{"jsonrpc":"2.0","id":1,"method":"a"}\n{"jsonrpc":"2.0","id":2,"method":"b"}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(received, [2]);
+    assert.deepEqual(errors, ['handler failed']);
+  });
+
   test('messages sent in the same turn leave in one write, in order; later ones in the next', async () => {
     const writes: string[] = [];
     const output = new Writable({
