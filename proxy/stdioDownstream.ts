@@ -20,7 +20,6 @@ export class StdioDownstream implements Transport {
   private lineNumber = 0;
   private started = false;
   private closed = false;
-  private queued: { text: string; waiting: Array<{ resolve: () => void; reject: (error: Error) => void }> } | undefined;
 
   constructor(
     private readonly input: NodeJS.ReadableStream & { destroy?: () => void } = process.stdin,
@@ -48,9 +47,8 @@ export class StdioDownstream implements Transport {
   }
 
   /**
-   * Messages sent in the same turn of the event loop (the answers in one chunk from the upstream)
-   * leave in one write: each write to a pipe is a system call, the larger part of a relayed
-   * message's cost. The flush runs as a microtask, before any I/O, so nothing waits longer.
+   * One write per message. Gathering the messages of one turn into one write was measured: it
+   * saves 0.8 write calls per relayed call with 16 in flight, but no CPU and no throughput.
    */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (this.closed || this.output.destroyed) return Promise.reject(new Error('the client has gone: stdout is closed'));
@@ -60,28 +58,9 @@ export class StdioDownstream implements Transport {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    if (this.queued === undefined) {
-      this.queued = { text: line, waiting: [] };
-      queueMicrotask(this.flush);
-    } else this.queued.text += line;
-    const queued = this.queued;
-    return new Promise((resolve, reject) => queued.waiting.push({ resolve, reject }));
+    if (this.output.write(line)) return Promise.resolve();
+    return new Promise((resolve) => this.output.once('drain', resolve));
   }
-
-  private readonly flush = (): void => {
-    const queued = this.queued;
-    this.queued = undefined;
-    if (!queued) return;
-    if (this.output.destroyed) {
-      for (const { reject } of queued.waiting) reject(new Error('the client has gone: stdout is closed'));
-      return;
-    }
-    const written = (): void => {
-      for (const { resolve } of queued.waiting) resolve();
-    };
-    if (this.output.write(queued.text)) written();
-    else this.output.once('drain', written);
-  };
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -209,22 +209,6 @@ describe('StdioDownstream', () => {
     assert.deepEqual(errors, ['handler failed']);
   });
 
-  test('messages sent in the same turn leave in one write, in order; later ones in the next', async () => {
-    const writes: string[] = [];
-    const output = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        writes.push(chunk.toString());
-        done();
-      },
-    });
-    const transport = new StdioDownstream(new PassThrough(), output);
-    await transport.start();
-    const sent = [1, 2, 3].map((id) => transport.send({ jsonrpc: '2.0', id, result: {} }));
-    await Promise.all(sent);
-    await transport.send({ jsonrpc: '2.0', id: 4, result: {} });
-    assert.deepEqual(writes, ['{"jsonrpc":"2.0","id":1,"result":{}}\n{"jsonrpc":"2.0","id":2,"result":{}}\n{"jsonrpc":"2.0","id":3,"result":{}}\n', '{"jsonrpc":"2.0","id":4,"result":{}}\n']);
-  });
-
   test('a failing output (EPIPE) closes the session once and reports it; no throw', async () => {
     const input = new PassThrough();
     const output = new Writable({
