@@ -96,12 +96,15 @@ test('lines that are not JSON-RPC each get an error naming the line, and the ses
   for (const id of [22, 23]) assert.match((await proxy.answer(id)).error!.message, /batches are not supported/);
   assert.deepEqual((await proxy.answer(24)).result?.content, [{ type: 'text', text: 'Echo: crlf' }]);
   await proxy.waitFor((message) => message.id === null && /stdin line 9: not a JSON-RPC message/.test(message.error?.message ?? ''), 'an error for the bare number');
-  // Still relayed and decided one by one.
+  // Still relayed and decided one by one; what is JSON-RPC goes through as it came, unknown members and all.
+  const custom = '{"jsonrpc":"2.0","method":"notifications/custom","params":{"k":[1,"é"]},"x-extra":true}';
+  proxy.write(`${custom}\n`);
   proxy.send(callRequest(25, 'still here'));
   proxy.send({ jsonrpc: '2.0', id: 26, method: 'tools/call', params: { name: 'get-env', arguments: {} } });
   assert.deepEqual((await proxy.answer(25)).result?.content, [{ type: 'text', text: 'Echo: still here' }]);
   assert.match(JSON.stringify((await proxy.answer(26)).result), /POLICY DENIED/);
   const saw = upstreamSaw(spyLog);
+  assert.ok(saw.split('\n').includes(custom), 'the custom notification reached the upstream unchanged');
   assert.doesNotMatch(saw, /batched|get-env/);
   assert.equal(saw.match(/tools\/call/g)?.length, 2, 'only the crlf call and the last allowed one went upstream');
   const decisions = auditLines(audit).filter((line) => line.upstream === undefined);
