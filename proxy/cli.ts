@@ -2,6 +2,7 @@ import { commands } from './commands';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './cliSupport';
+import { guardStderr, writeStderr } from './stderrLine';
 
 /** dist/cli.js and out/proxy/cli.js sit at different depths below package.json. */
 function packageVersion(): string {
@@ -22,6 +23,7 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  guardStderr();
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
@@ -33,17 +35,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`mcp-policy: unknown command "${name}"\n${usage()}`);
+    writeStderr(`mcp-policy: unknown command "${name}"\n${usage()}`);
     return 2;
   }
   try {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`mcp-policy ${name}: ${(error as Error).message}\nusage: mcp-policy ${command.usage}\n`);
+      writeStderr(`mcp-policy ${name}: ${(error as Error).message}\nusage: mcp-policy ${command.usage}\n`);
       return 2;
     }
-    process.stderr.write(`mcp-policy ${name}: ${(error as Error).message}\n`);
+    writeStderr(`mcp-policy ${name}: ${(error as Error).message}\n`);
     return 1;
   }
 }
@@ -54,7 +56,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`mcp-policy: ${(error as Error).message}\n`);
+    writeStderr(`mcp-policy: ${(error as Error).message}\n`);
     process.exitCode = 1;
   },
 );

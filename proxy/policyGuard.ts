@@ -9,6 +9,7 @@ import { loadPolicyFile, PolicyEngine, type Approver, type DecisionEvent, type L
 import type { AuditSink } from './auditLog';
 import { UpstreamSchemas } from './upstreamSchemas';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
+import { writeStderr } from './stderrLine';
 
 export interface PolicyGuardOptions {
   policyPath: string;
@@ -99,7 +100,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     const loaded = loadPolicyFile(this.policyPath, this.options.catalogFiles ?? []);
     if (!loaded.compiled) {
       const errors = policyErrors(loaded);
-      process.stderr.write(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);
+      writeStderr(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);
       this.emit('policy', { ok: false, errors, servers: this.loaded.compiled?.serverNames ?? [] });
       return;
     }
@@ -107,7 +108,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     this.loaded = loaded;
     this.catalog = loaded.catalog;
     this.engine.setPolicy(loaded.compiled);
-    process.stderr.write(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
+    writeStderr(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
     this.emit('policy', { ok: true, errors: [], servers: loaded.compiled.serverNames });
   }
 

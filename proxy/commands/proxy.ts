@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { StdioDownstream } from '../stdioDownstream';
 import { loadPolicyFile, newEventId, type Upstream } from '../../core';
 import { FileAuditSink, StderrAuditSink } from '../auditLog';
 import { UsageError, splitAtDoubleDash, type CommandSpec } from '../cliSupport';
@@ -80,7 +80,7 @@ export const proxyCommand: CommandSpec = {
     const relay = new SessionRelay({
       guard,
       identity: { server, grant: 'stdio', session: newEventId() },
-      downstream: new StdioServerTransport(),
+      downstream: new StdioDownstream(),
       upstream,
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });

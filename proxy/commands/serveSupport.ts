@@ -1,6 +1,7 @@
 /** Option parsing and the start-up lines shared by `proxy --port` and `serve`. */
 import type { ProxyHostStatus } from '../host';
 import { UsageError } from '../cliSupport';
+import { writeStderr } from '../stderrLine';
 
 export function parsePort(text: string): number {
   const port = Number(text);
@@ -36,7 +37,7 @@ export function sessionLimits(values: { 'session-idle'?: string | undefined; 'ma
 
 /** Tests and scripts read the URL and token from these lines. */
 export function printListening(status: ProxyHostStatus): void {
-  for (const server of status.servers) process.stderr.write(`mcp-policy: guarding ${server.name} at ${server.url}\n`);
-  process.stderr.write(`mcp-policy: bearer token: ${status.token}${status.tokenFile ? ` (also in ${status.tokenFile})` : ''}\n`);
-  process.stderr.write(`mcp-policy: listening on http://${status.host}:${status.port}\n`);
+  for (const server of status.servers) writeStderr(`mcp-policy: guarding ${server.name} at ${server.url}\n`);
+  writeStderr(`mcp-policy: bearer token: ${status.token}${status.tokenFile ? ` (also in ${status.tokenFile})` : ''}\n`);
+  writeStderr(`mcp-policy: listening on http://${status.host}:${status.port}\n`);
 }
