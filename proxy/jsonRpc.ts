@@ -55,6 +55,7 @@ export function asMessage(value: RpcRequest | RpcNotification): JSONRPCMessage {
 export const INTERNAL_ERROR = -32603;
 export const INVALID_PARAMS = -32602;
 export const INVALID_REQUEST = -32600;
+export const PARSE_ERROR = -32700;
 
 /**
  * A message as the relay sees it. Every message from either side is sorted into exactly one of
@@ -67,27 +68,28 @@ export type Classified =
   | { kind: 'response'; id: RequestId; result?: Record<string, unknown>; error?: { code: number; message: string } }
   | { kind: 'invalid'; id: RequestId | undefined; method: string | undefined; why: string };
 
-function isId(value: unknown): value is RequestId {
-  return typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value));
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === 'string' || Number.isInteger(value);
 }
 
 export function classify(message: unknown): Classified {
   const loose = objectOrUndefined(message);
-  if (!loose) return { kind: 'invalid', id: undefined, method: undefined, why: 'a JSON-RPC message must be an object' };
-  const id = isId(loose.id) ? loose.id : undefined;
+  if (!loose) return { kind: 'invalid', id: undefined, method: undefined, why: 'not a JSON-RPC message: expected an object' };
+  const id = isRequestId(loose.id) ? loose.id : undefined;
   const method = typeof loose.method === 'string' ? loose.method : undefined;
   const invalid = (why: string): Classified => ({ kind: 'invalid', id, method, why });
-  if (loose.jsonrpc !== '2.0') return invalid('"jsonrpc" must be "2.0"');
+  if (loose.jsonrpc !== '2.0') return invalid('not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0"');
   const hasId = 'id' in loose;
-  if (hasId && id === undefined) return invalid('"id" must be a string or a number');
   if ('method' in loose) {
     if (method === undefined) return invalid('"method" must be a string');
-    if ('result' in loose || 'error' in loose) return invalid('a request carries no "result" or "error"');
-    if (loose.params !== undefined && objectOrUndefined(loose.params) === undefined) return invalid('"params" must be an object');
+    if (hasId && id === undefined) return invalid('a request\'s "id" must be a string or an integer');
+    if ('result' in loose || 'error' in loose) return invalid('a message with "method" cannot carry "result" or "error"');
+    // JSON-RPC allows params by position; MCP has none, but they are forwarded as they came (and a tools/call with them is refused).
+    if (loose.params !== undefined && (loose.params === null || typeof loose.params !== 'object')) return invalid('"params" must be an object or an array');
     const params = objectOrUndefined(loose.params);
     return id !== undefined ? { kind: 'request', id, method, params } : { kind: 'notification', method, params };
   }
-  if (id === undefined) return invalid('a response needs the "id" of the request it answers');
+  if (id === undefined) return invalid('a response needs the "id" (a string or an integer) of the request it answers');
   const hasResult = 'result' in loose;
   const hasError = 'error' in loose;
   if (hasResult === hasError) return invalid('a response carries exactly one of "result" and "error"');
@@ -96,7 +98,7 @@ export function classify(message: unknown): Classified {
     return result ? { kind: 'response', id, result } : invalid('"result" must be an object');
   }
   const error = objectOrUndefined(loose.error);
-  if (!error || typeof error.code !== 'number' || typeof error.message !== 'string') return invalid('"error" must have a numeric "code" and a string "message"');
+  if (!error || !Number.isInteger(error.code) || typeof error.message !== 'string') return invalid('"error" must be an object with an integer "code" and a string "message"');
   return { kind: 'response', id, error: error as { code: number; message: string } };
 }
 

@@ -15,6 +15,8 @@ export class StdioDownstream implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
+  /** A message refused before the relay saw it (not JSON-RPC, a batch): the relay audits refused calls. */
+  onrefused?: (message: unknown, reason: string) => void;
 
   private readonly splitter: LineSplitter;
   private lineNumber = 0;
@@ -105,6 +107,7 @@ export class StdioDownstream implements Transport {
       }
       return;
     }
+    for (const refused of Array.isArray(outcome.refused) ? outcome.refused : outcome.refused === undefined ? [] : [outcome.refused]) this.onrefused?.(refused, outcome.problem);
     this.refuse(outcome.reply, outcome.problem);
   }
 

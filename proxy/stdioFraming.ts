@@ -8,7 +8,7 @@
  * direct client would send. Ids follow MCP: a string or an integer, never null.
  */
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import { errorMessage, objectOrUndefined, type JSONRPCMessage, type RequestId } from './jsonRpc';
+import { classify, errorMessage, INVALID_REQUEST, isRequestId, objectOrUndefined, PARSE_ERROR, type JSONRPCMessage, type RequestId } from './jsonRpc';
 
 /**
  * The longest line read from the client, in bytes (newline excluded): the SDK's own stdio read
@@ -23,8 +23,6 @@ export const MAX_LINE_BYTES = STDIO_DEFAULT_MAX_BUFFER_SIZE;
 /** How much of the start and end of an oversized line is kept, to find its id. */
 const KEPT_BYTES = 512;
 
-export const PARSE_ERROR = -32700;
-export const INVALID_REQUEST = -32600;
 
 export interface OversizedLine {
   bytes: number;
@@ -127,38 +125,22 @@ function firstBytes(pieces: Buffer[]): Buffer[] {
 }
 
 /** What one line amounts to: a message for the relay, an error to answer, or nothing (a blank line). */
-export type LineOutcome = { message: JSONRPCMessage } | { reply: JSONRPCMessage[]; problem: string } | undefined;
-
-function isRequestId(value: unknown): value is RequestId {
-  return typeof value === 'string' || Number.isInteger(value);
-}
+export type LineOutcome = { message: JSONRPCMessage } | { reply: JSONRPCMessage[]; problem: string; refused?: unknown } | undefined;
 
 function refusal(code: number, id: RequestId | null, problem: string): { reply: JSONRPCMessage[]; problem: string } {
   return { reply: [errorMessage(id as RequestId, code, `mcp-policy: ${problem}`)], problem };
 }
 
-/** Why `value` is not a JSON-RPC 2.0 message, or undefined when it is one. */
+/**
+ * Why `value` is not a JSON-RPC 2.0 message, or undefined when it is one: the relay's own
+ * classification, except that an error answer with no id or id null passes (answering it would invite
+ * the peer to answer back, forever); the relay drops it.
+ */
 export function shapeProblem(value: unknown): string | undefined {
   const message = objectOrUndefined(value);
-  if (!message) return 'not a JSON-RPC message: expected an object';
-  if (message.jsonrpc !== '2.0') return 'not a JSON-RPC 2.0 message: "jsonrpc" must be "2.0"';
-  if ('method' in message) {
-    if (typeof message.method !== 'string') return '"method" must be a string';
-    if ('id' in message && !isRequestId(message.id)) return 'a request\'s "id" must be a string or an integer';
-    // JSON-RPC allows params by position; MCP has none, but the relay decides (and audits) those.
-    if (message.params !== undefined && (message.params === null || typeof message.params !== 'object')) return '"params" must be an object or an array';
-    if ('result' in message || 'error' in message) return 'a message with "method" cannot carry "result" or "error"';
-    return undefined;
-  }
-  if (('result' in message) === ('error' in message)) return 'a message without "method" must carry exactly one of "result" and "error"';
-  if ('result' in message) {
-    // Any value is a JSON-RPC result; what it means is the business of whoever asked.
-    return isRequestId(message.id) ? undefined : 'a response\'s "id" must be a string or an integer';
-  }
-  if ('id' in message && message.id !== null && !isRequestId(message.id)) return 'an error response\'s "id" must be a string, an integer or null';
-  const error = objectOrUndefined(message.error);
-  if (!error || !Number.isInteger(error.code) || typeof error.message !== 'string') return '"error" must be an object with an integer "code" and a string "message"';
-  return undefined;
+  if (message && (message.id === null || !('id' in message)) && !('method' in message) && !('result' in message) && 'error' in message) return undefined;
+  const classified = classify(value);
+  return classified.kind === 'invalid' ? classified.why : undefined;
 }
 
 /** The id to answer a refused message with: a request's own, else null (JSON-RPC's "could not tell"). */
@@ -181,11 +163,11 @@ export function readLine(text: string, where: string): LineOutcome {
     // its error, so a client that sent one is not left waiting.
     const problem = `${where} is a JSON-RPC batch; batches are not supported (MCP 2025-06-18 removed them), send one message per line`;
     const ids = value.map(replyId).filter((id): id is RequestId => id !== null);
-    if (ids.length === 0) return refusal(INVALID_REQUEST, null, problem);
-    return { reply: ids.map((id) => errorMessage(id, INVALID_REQUEST, `mcp-policy: ${problem}`)), problem };
+    if (ids.length === 0) return { ...refusal(INVALID_REQUEST, null, problem), refused: value };
+    return { reply: ids.map((id) => errorMessage(id, INVALID_REQUEST, `mcp-policy: ${problem}`)), problem, refused: value };
   }
   const problem = shapeProblem(value);
-  if (problem) return refusal(INVALID_REQUEST, replyId(value), `${where}: ${problem}`);
+  if (problem) return { ...refusal(INVALID_REQUEST, replyId(value), `${where}: ${problem}`), refused: value };
   return { message: value as JSONRPCMessage };
 }
 

@@ -77,13 +77,15 @@ export const proxyCommand: CommandSpec = {
       guard.close();
       throw new Error(`upstream "${server}" cannot be started: ${problem}`);
     }
+    const downstream = new StdioDownstream();
     const relay = new SessionRelay({
       guard,
       identity: { server, grant: 'stdio', session: newEventId() },
-      downstream: new StdioDownstream(),
+      downstream,
       upstream,
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });
+    downstream.onrefused = (message, reason) => relay.refusedByTransport(message, reason);
     try {
       await relay.start(true);
     } catch (error) {

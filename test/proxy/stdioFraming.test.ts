@@ -66,8 +66,6 @@ describe('readLine', () => {
       { jsonrpc: '2.0', method: 'notifications/initialized' },
       { jsonrpc: '2.0', id: 2, result: { content: [] }, extra: 'kept' },
       { jsonrpc: '2.0', id: 'by-position', method: 'tools/call', params: ['echo', {}] },
-      { jsonrpc: '2.0', id: 5, result: null },
-      { jsonrpc: '2.0', id: 6, result: [1, 'two'] },
       { jsonrpc: '2.0', id: 3, error: { code: -1, message: 'no', data: { why: 1 } } },
       { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } },
       { jsonrpc: '2.0', error: { code: -32700, message: 'parse error' } },
@@ -92,6 +90,9 @@ describe('readLine', () => {
 
   const invalid: Array<[string, unknown, unknown]> = [
     ['a number', 42, null],
+    // MCP results are objects: the relay reads every answer as one.
+    ['a null result', { jsonrpc: '2.0', id: 5, result: null }, null],
+    ['an array result', { jsonrpc: '2.0', id: 6, result: [1, 'two'] }, null],
     ['a string', 'hello', null],
     ['null', null, null],
     ['no jsonrpc', { id: 1, method: 'ping' }, 1],
