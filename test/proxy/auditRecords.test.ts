@@ -4,10 +4,11 @@
  * the terminal.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempFolder, writePolicy } from './helpers';
+import { cli, tempFolder, writePolicy } from './helpers';
 import { auditLines, spyCalls, startRawProxy, toolCall } from './rawProxy';
 
 test('with audit.redact ["email"], a password argument never reaches the audit file in clear (the defaults still apply)', async (t) => {
@@ -52,4 +53,19 @@ test('without --audit, a tool or server name with newlines and ANSI escapes cann
   // A literal backslash-u in a name is doubled, so it cannot pass for an escaped character.
   assert.ok(decisionLines[0]!.includes('evil\\\\u000a'), decisionLines[0]);
   assert.deepEqual(spyCalls(spyLog), []);
+});
+
+test('--audit-sync: decision lines are synced to disk and calls go through; without --audit it is a usage error', async (t) => {
+  const folder = tempFolder(t);
+  const spyLog = join(folder, 'upstream.log');
+  const audit = join(folder, 'audit.jsonl');
+  const policy = writePolicy(folder, { version: '1', default: 'allow' });
+  const proxy = startRawProxy(t, { policy, spyLog, args: ['--audit', audit, '--audit-sync'] });
+  await proxy.initialize();
+  proxy.send(toolCall(1, 'echo', { message: 'synced' }));
+  assert.match(JSON.stringify(await proxy.answer(1)), /Echo: synced/);
+  assert.equal(auditLines(audit).filter((line) => line.upstream === undefined)[0]?.decision, 'allowed');
+  const usage = spawnSync(process.execPath, [cli, 'proxy', policy, '--audit-sync', '--', 'true'], { encoding: 'utf8', timeout: 20_000, input: '' });
+  assert.equal(usage.status, 2);
+  assert.match(usage.stderr, /--audit-sync needs --audit F/);
 });
