@@ -68,8 +68,10 @@ export const proxyCommand: CommandSpec = {
         ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
         ...(callTimeoutMs ? { callTimeoutMs } : {}),
       });
+      // Listening for signals before the "listening" line: whoever reads it may signal at once.
+      const stopped = untilStopped();
       printListening(await host.start());
-      await untilStopped();
+      await stopped;
       await host.stop();
       return 0;
     }
@@ -87,6 +89,10 @@ export const proxyCommand: CommandSpec = {
       upstream,
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });
+    const stopped = untilStopped((stop) => {
+      process.stdin.once('end', stop);
+      process.stdin.once('close', stop);
+    });
     try {
       await relay.start(true);
     } catch (error) {
@@ -94,10 +100,7 @@ export const proxyCommand: CommandSpec = {
       throw error;
     }
     guard.watch();
-    await untilStopped((stop) => {
-      process.stdin.once('end', stop);
-      process.stdin.once('close', stop);
-    });
+    await stopped;
     await relay.close();
     guard.close();
     return 0;

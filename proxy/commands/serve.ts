@@ -37,6 +37,8 @@ export const serveCommand: CommandSpec = {
       ...(values['token-file'] ? { tokenFile: values['token-file'] } : {}),
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });
+    // Listening for signals before the "listening" line: whoever reads it may signal at once.
+    const stopped = untilStopped();
     try {
       printListening(await host.start());
     } catch (error) {
@@ -46,7 +48,7 @@ export const serveCommand: CommandSpec = {
       }
       throw error;
     }
-    await untilStopped();
+    await stopped;
     await host.stop();
     return 0;
   },
