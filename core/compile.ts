@@ -6,9 +6,9 @@ import { formatJsonPath, type JsonPath } from './jsonPath';
 import {
   DEFAULT_ACTION,
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
-  DEFAULT_REDACT,
   DEFAULT_SCOPE,
   describeWindow,
+  redactGlobs,
   windowMs,
   type Action,
   type Limit,
@@ -85,7 +85,7 @@ export class CompiledPolicy {
   constructor(readonly policy: Policy, sourceText?: string) {
     this.hash = `sha256:${createHash('sha256').update(sourceText ?? JSON.stringify(policy)).digest('hex')}`;
     this.approvalTimeoutMs = (policy.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000;
-    this.redact = (policy.audit?.redact ?? DEFAULT_REDACT).map(compileCaseInsensitiveGlob);
+    this.redact = redactGlobs(policy.audit).map(compileCaseInsensitiveGlob);
     this.topRules = compileRuleSet(policy.tools, ['tools']);
     this.topHide = compileHide(policy.hide, ['hide']);
     this.topLimits = resolveLimits(policy.all_tools?.limits, ['all_tools', 'limits'], undefined);

@@ -55,14 +55,33 @@ export interface Policy {
   tools?: Record<string, Rule>;
   servers?: Record<string, ServerSection>;
   catalog?: string[];
-  audit?: { redact?: string[] };
+  audit?: { redact?: string[]; unredact?: string[] };
   approval?: { timeout?: number };
 }
 
 export const DEFAULT_ACTION: Action = 'deny';
 export const DEFAULT_SCOPE: Scope = 'grant';
 export const DEFAULT_APPROVAL_TIMEOUT_SECONDS = 60;
-export const DEFAULT_REDACT = ['*password*', '*token*', '*secret*'];
+/** Always redacted unless `audit.unredact` names one; `audit.redact` adds to them. */
+export const DEFAULT_REDACT: readonly string[] = [
+  '*password*',
+  '*token*',
+  '*secret*',
+  '*api_key*',
+  '*apikey*',
+  '*authorization*',
+  '*cookie*',
+  '*credential*',
+  '*private_key*',
+];
+
+/** The redaction globs in force: the defaults the policy did not turn off, then its own. */
+export function redactGlobs(audit: Policy['audit']): string[] {
+  const off = new Set(audit?.unredact ?? []);
+  const globs = DEFAULT_REDACT.filter((glob) => !off.has(glob));
+  for (const glob of audit?.redact ?? []) if (!globs.includes(glob)) globs.push(glob);
+  return globs;
+}
 
 const NAMED_WINDOW_SECONDS: Record<NamedWindow, number> = { second: 1, minute: 60, hour: 3600, day: 86400 };
 

@@ -1,4 +1,4 @@
-import type { Action, AllTools, Limit, Policy, Rule, ServerSection, Upstream } from './model';
+import { DEFAULT_REDACT, type Action, type AllTools, type Limit, type Policy, type Rule, type ServerSection, type Upstream } from './model';
 
 /**
  * The well-formed parts of a policy that may still have schema errors, so that semantic
@@ -33,8 +33,12 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
   const catalog = strings(value.catalog);
   if (catalog) policy.catalog = catalog;
   if (isObject(value.audit)) {
+    policy.audit = {};
     const redactKeys = strings(value.audit.redact);
-    policy.audit = redactKeys ? { redact: redactKeys } : {};
+    if (redactKeys) policy.audit.redact = redactKeys;
+    // Only names of defaults can be turned off; anything else is a schema error, and ignored here.
+    const unredact = strings(value.audit.unredact)?.filter((glob) => DEFAULT_REDACT.includes(glob));
+    if (unredact) policy.audit.unredact = unredact;
   }
   if (isObject(value.approval) && Number.isInteger(value.approval.timeout) && (value.approval.timeout as number) >= 1) {
     policy.approval = { timeout: value.approval.timeout as number };

@@ -75,7 +75,8 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
   }
 
   recordOutcome(event: DecisionEvent, outcome: UpstreamOutcome): void {
-    this.options.audit?.outcome(event, outcome);
+    // The sink has said why on stderr; the views hear of it as a problem.
+    if (this.options.audit?.outcome(event, outcome) === false) this.reportProblem(`the outcome of ${event.server}/${event.tool} (${event.id}) could not be written to the audit log`, event.server);
     this.emit('upstream', outcome);
   }
 

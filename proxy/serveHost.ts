@@ -47,6 +47,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       ...(audit ? { audit } : {}),
       ...(this.options.approver ? { approver: this.options.approver } : {}),
     });
+    let front: HttpFront | undefined;
     try {
       const problems = this.upstreamProblems(guard);
       if (problems.length > 0) throw new Error(problems.join('\n'));
@@ -60,7 +61,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       guard.on('problem', (problem) => this.emit('problem', problem));
       const token = this.options.token ?? randomToken();
       const host = this.options.host ?? '127.0.0.1';
-      const front = new HttpFront({
+      front = new HttpFront({
         host,
         port: this.options.port ?? 0,
         token,
@@ -85,6 +86,8 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       this.current = { port, host, token, tokenFile, servers: this.servers(guard, host, port) };
       return this.current;
     } catch (error) {
+      // A listener left open would keep the process alive with nothing to guard.
+      await front?.close().catch(() => undefined);
       guard.close();
       throw error;
     }
@@ -97,9 +100,10 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
     this.front = undefined;
     this.guard = undefined;
     this.current = undefined;
+    // First, so that a shutdown cut short (a second signal) leaves no token behind.
+    removeTokenFile(status?.tokenFile, status?.token);
     await front?.close();
     guard?.close();
-    removeTokenFile(status?.tokenFile);
   }
 
   /** The listed servers follow hot reloads; new sessions see the current list. */

@@ -11,7 +11,7 @@ import { untilStopped } from './runUntilSignal';
 import { printListening, parsePort, parseSeconds, sessionLimits, sessionOptions } from './serveSupport';
 
 export const proxyCommand: CommandSpec = {
-  usage: 'proxy POLICY [--server S] [--audit F] [--port N [--session-idle S] [--max-sessions N]] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
+  usage: 'proxy POLICY [--server S] [--audit F [--audit-sync]] [--port N [--session-idle S] [--max-sessions N]] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
   summary: 'guard one MCP server: stdio downstream, or Streamable HTTP on 127.0.0.1 with --port',
   async run(args) {
     const { own, command } = splitAtDoubleDash(args);
@@ -21,6 +21,7 @@ export const proxyCommand: CommandSpec = {
       options: {
         server: { type: 'string' },
         audit: { type: 'string' },
+        'audit-sync': { type: 'boolean' },
         port: { type: 'string' },
         host: { type: 'string' },
         token: { type: 'string' },
@@ -41,16 +42,21 @@ export const proxyCommand: CommandSpec = {
       process.stderr.write(`${policyErrors(loaded).join('\n')}\nmcp-policy proxy: the policy has errors; no proxy started\n`);
       return 1;
     }
-    const names = loaded.compiled.serverNames;
-    const server = values.server ?? (names.length === 1 ? names[0]! : 'default');
+    const chosen = chooseServer(loaded.compiled.serverNames, values.server);
+    if ('error' in chosen) {
+      process.stderr.write(`mcp-policy proxy: ${chosen.error}; no proxy started\n`);
+      return 1;
+    }
+    const server = chosen.server;
     let upstream: Upstream | undefined;
     // A command typed on the command line runs where it was typed; one from the policy, beside the policy.
     if (command) upstream = { command: command[0]!, args: command.slice(1), cwd: process.cwd() };
     else if (values.url) upstream = { url: values.url };
     else upstream = loaded.policy?.servers?.[server]?.upstream;
     if (!upstream) throw new UsageError(`no upstream: give -- CMD ARG..., --url URL, or servers.${server}.upstream in the policy`);
+    if (values['audit-sync'] && !values.audit) throw new UsageError('--audit-sync needs --audit F');
     const callTimeoutMs = parseSeconds(values['call-timeout'], '--call-timeout');
-    const audit = values.audit ? new FileAuditSink(values.audit) : new StderrAuditSink();
+    const audit = values.audit ? new FileAuditSink(values.audit, { sync: values['audit-sync'] === true }) : new StderrAuditSink();
 
     if (values.port !== undefined) {
       const host = new HttpProxyHost({
@@ -65,8 +71,10 @@ export const proxyCommand: CommandSpec = {
         ...(callTimeoutMs ? { callTimeoutMs } : {}),
         ...sessionLimits(values),
       });
+      // Listening for signals before the "listening" line: whoever reads it may signal at once.
+      const stopped = untilStopped();
       printListening(await host.start());
-      await untilStopped();
+      await stopped;
       await host.stop();
       return 0;
     }
@@ -86,6 +94,10 @@ export const proxyCommand: CommandSpec = {
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });
     downstream.onrefused = (message, reason) => relay.refusedByTransport(message, reason);
+    const stopped = untilStopped((stop) => {
+      process.stdin.once('end', stop);
+      process.stdin.once('close', stop);
+    });
     try {
       await relay.start(true);
     } catch (error) {
@@ -93,12 +105,27 @@ export const proxyCommand: CommandSpec = {
       throw error;
     }
     guard.watch();
-    await untilStopped((stop) => {
-      process.stdin.once('end', stop);
-      process.stdin.once('close', stop);
-    });
+    await stopped;
     await relay.close();
     guard.close();
     return 0;
   },
 };
+
+/**
+ * The policy section this proxy guards. A name the policy does not have would leave that
+ * server's rules and hide applying to nothing, so it is refused; so is guessing among several.
+ * A policy without servers has only top-level rules, which apply whatever the name.
+ */
+export function chooseServer(names: readonly string[], requested: string | undefined): { server: string } | { error: string } {
+  if (names.length === 0) return { server: requested ?? 'default' };
+  const known = names.map((name) => JSON.stringify(name)).join(', ');
+  if (requested === undefined) {
+    if (names.length === 1) return { server: names[0]! };
+    return { error: `the policy has several servers (${known}); name the one this proxy guards with --server` };
+  }
+  if (!names.includes(requested)) {
+    return { error: `--server ${JSON.stringify(requested)} is not one of the policy's servers (${known}), so none of its rules or hide would apply` };
+  }
+  return { server: requested };
+}
