@@ -69,32 +69,41 @@ let installing: Promise<CodeServerInstall> | undefined;
 
 /**
  * Runs scripts/setup-code-server.sh (installs Debian chromium + libkrb5-dev, Node 24 and
- * code-server into ~/.cache/mcp-policy unless already there; ~0.1 s when cached, ~2.5 min the
- * first time) and returns the two paths it prints. Memoised per process.
+ * code-server into ~/.cache/mcp-policy unless already there; ~0.1 s when cached, a few minutes
+ * the first time) and returns the two paths it prints. Memoised per process.
  */
 export function ensureCodeServer(): Promise<CodeServerInstall> {
-  installing ??= runSetup();
+  installing ??= runSetupScript();
   installing.catch(() => {
     installing = undefined; // let a later call retry
   });
   return installing;
 }
 
-function runSetup(): Promise<CodeServerInstall> {
+/**
+ * One run of scripts/setup-code-server.sh in `env` (default: this process's, with CI=true).
+ * A failure rejects with an Error whose first line is the script's one-line reason (what
+ * failed and why); the script's progress and the tail of the apt/npm output follow it.
+ */
+export function runSetupScript(env: NodeJS.ProcessEnv = { ...process.env, CI: process.env['CI'] ?? 'true' }): Promise<CodeServerInstall> {
   const script = join(repoRoot(), 'scripts', 'setup-code-server.sh');
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: process.env['CI'] ?? 'true' } });
+    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       err += chunk;
-      process.stderr.write(chunk); // install progress (nothing when cached)
+      process.stderr.write(chunk); // progress (nothing when cached); apt/npm output is in the script's log
     });
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (code !== 0) {
-        reject(new Error(`${script} exited with ${String(code)}\n${tail(err, 4000)}`));
+        const failed = [...err.matchAll(/^\[setup-code-server\] FAILED: (.*)$/gm)].at(-1);
+        const exit = signal ? `was killed by ${signal}` : `exited with ${String(code)}`;
+        const reason = failed?.[1] ?? `scripts/setup-code-server.sh ${exit}`;
+        const rest = failed ? err.slice(0, failed.index) + err.slice(failed.index + failed[0].length) : err;
+        reject(new Error(`code-server setup failed: ${reason}\n(${script} ${exit}; its output:)\n${tail(rest.trim(), 4000)}`));
         return;
       }
       const node = /^NODE24=(.+)$/m.exec(out)?.[1]?.trim();
