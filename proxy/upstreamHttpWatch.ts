@@ -7,6 +7,7 @@
  */
 import type { FetchLike } from './abortIsolatingFetch';
 import { objectOrUndefined, type RequestId } from './jsonRpc';
+import { StreamOrigins } from './streamOrigins';
 
 export interface BrokenStream {
   /** The requests of the POST whose response stream broke; empty for the standalone GET stream. */
@@ -55,6 +56,8 @@ function describe(error: unknown): string {
 
 export class UpstreamHttpWatch {
   readonly fetch: FetchLike;
+  /** Which request's stream each server request and notification came on. */
+  readonly origins = new StreamOrigins();
   private standaloneWaiters: Array<() => void> = [];
 
   constructor(
@@ -106,18 +109,28 @@ export class UpstreamHttpWatch {
     if (posted?.initialized && response.status !== 202) this.settleStandalone();
     const streamOf = standalone ? [] : posted && posted.requestIds.length > 0 ? posted.requestIds : undefined;
     if (!response.ok || !response.body || streamOf === undefined || !/text\/event-stream/i.test(response.headers.get('content-type') ?? '')) return response;
-    return this.withBreakWatch(response, streamOf, init?.signal ?? undefined);
+    return this.watchedStream(response, streamOf, init?.signal ?? undefined);
   }
 
-  /** The same response, whose body reports a break that the transport's own abort did not cause. */
-  private withBreakWatch(response: Response, requestIds: RequestId[], signal: AbortSignal | undefined): Response {
+  /**
+   * The same response, whose body notes what a request's stream carries before the transport
+   * reads it, and reports a break that the transport's own abort did not cause.
+   */
+  private watchedStream(response: Response, requestIds: RequestId[], signal: AbortSignal | undefined): Response {
     const reader = response.body!.getReader();
+    // A POST of the relay carries one message; a batch's stream belongs to no single request.
+    const onlyRequest = requestIds.length === 1 ? requestIds[0] : undefined;
+    const parser = onlyRequest === undefined ? undefined : this.origins.streamParser(onlyRequest);
+    const decoder = new TextDecoder();
     const body = new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         try {
           const { done, value } = await reader.read();
           if (done) controller.close();
-          else controller.enqueue(value);
+          else {
+            parser?.feed(decoder.decode(value, { stream: true }));
+            controller.enqueue(value);
+          }
         } catch (error) {
           if (!signal?.aborted) this.options.onbroken({ requestIds, reason: describe(error) });
           controller.error(error);

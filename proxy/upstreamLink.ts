@@ -10,14 +10,19 @@ import { abortIsolatingFetch } from './abortIsolatingFetch';
 import { UpstreamHttpWatch, type BrokenStream } from './upstreamHttpWatch';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
-import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RpcRequest } from './jsonRpc';
+import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RequestId, type RpcRequest } from './jsonRpc';
 
 export interface UpstreamLinkOptions {
   server: string;
   upstream: Upstream;
   /** Where a command upstream runs when it names no cwd: the policy's folder. */
   defaultCwd: string;
-  onmessage: (message: JSONRPCMessage) => void;
+  /**
+   * A message from the upstream. Over HTTP, `relatedRequestId` names the request whose response
+   * stream carried it (progress, logging, sampling during a call); it is absent for messages of
+   * the standalone GET stream and for every message of a stdio upstream.
+   */
+  onmessage: (message: JSONRPCMessage, relatedRequestId?: RequestId) => void;
   /** The connection died; every request waiting on it must be answered by the caller. */
   onfailure: (reason: string) => void;
 }
@@ -118,7 +123,7 @@ export class UpstreamLink {
       await new Promise((done) => setTimeout(done, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.failures - 2))));
     }
     const transport = this.createTransport();
-    transport.onmessage = (message) => this.receive(message);
+    transport.onmessage = (message) => this.receive(transport, message);
     transport.onerror = () => undefined; // a failed send rejects; a death arrives as onclose
     transport.onclose = () => this.died(transport, `upstream "${this.options.server}" closed the connection`);
     try {
@@ -153,7 +158,7 @@ export class UpstreamLink {
     }
   }
 
-  private receive(message: JSONRPCMessage): void {
+  private receive(transport: Transport, message: JSONRPCMessage): void {
     const waiting = this.reinitializing;
     if (waiting && isResponse(message) && message.id === waiting.id) {
       if (message.error) waiting.reject(new Error(`upstream "${this.options.server}" refused initialize: ${message.error.message}`));
@@ -164,7 +169,7 @@ export class UpstreamLink {
       }
       return;
     }
-    this.options.onmessage(message);
+    this.options.onmessage(message, this.watches.get(transport)?.origins.take(message));
   }
 
   private died(transport: Transport, reason: string): void {
@@ -184,8 +189,8 @@ export class UpstreamLink {
    */
   private streamBroke(transport: Transport, broken: BrokenStream): void {
     if (this.transport !== transport) return;
-    const stream = broken.requestIds.length > 0 ? 'an answer' : 'its event stream';
-    void this.dropConnection(`upstream "${this.options.server}" broke off ${stream}: ${broken.reason}`);
+    // Whichever stream notices first (the GET or a POST's) names the cause for all.
+    void this.dropConnection(`upstream "${this.options.server}" broke off the connection: ${broken.reason}`);
   }
 
   /** After an HTTP upstream fails a send, the next request starts a fresh connection. */

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectThroughProxy, modes, newClient, tempFolder, textOf, waitFor, writePolicy, type Mode } from './helpers';
+import { connectThroughProxy, modes, newClient, tempFolder, textOf, waitFor, writePolicy } from './helpers';
 import { answerServerRequests, answeringCapabilities, newClientSide, startEverythingHttp, type ClientSide } from './httpUpstream';
+import { startLateStreamServer } from './lateStreamServer';
 
 const SESSIONS = 20;
 /** Far below the proxy's 5-minute call timeout: a call that waits for it fails the test. */
@@ -61,6 +62,43 @@ describe('server-everything over Streamable HTTP as the upstream', () => {
   }
 });
 
+/** A fresh session: the log level set at once, then tools whose server asks the client on its GET stream. */
+async function exerciseGetStream(client: Client, seen: ClientSide, label: string): Promise<void> {
+  await client.setLoggingLevel('info');
+  const sampling = await client.callTool({ name: 'ask-sampling', arguments: {} }, undefined, { timeout: PROMPT_MS });
+  assert.match(textOf(sampling), /sampled answer/, label);
+  const elicitation = await client.callTool({ name: 'ask-elicitation', arguments: {} }, undefined, { timeout: PROMPT_MS });
+  assert.equal(textOf(elicitation), 'elicited: decline', label);
+  await waitFor(() => seen.logs.includes('Log level set to info'), 10000, `${label}: the "Log level set" message`);
+  assert.deepEqual([seen.sampled, seen.elicited], [1, 1], label);
+}
+
+describe('a server that asks the client on its GET stream, slow to accept initialized', () => {
+  for (const mode of modes) {
+    test(`its requests and early log message reach the client on ${SESSIONS} fresh sessions, direct and through proxy --url over ${mode}`, async (t) => {
+      const server = await startLateStreamServer(t);
+      for (let i = 0; i < SESSIONS; i++) {
+        const seen = newClientSide();
+        const client = await connectDirect(t, server.url, seen);
+        await exerciseGetStream(client, seen, `direct session ${i}`);
+        await client.close();
+      }
+      const policy = writePolicy(tempFolder(t), { version: '1', default: 'allow' });
+      for (let i = 0; i < SESSIONS; i++) {
+        const seen = newClientSide();
+        const proxied = await connectThroughProxy(t, mode, {
+          policy,
+          args: ['--url', server.url],
+          capabilities: answeringCapabilities,
+          prepare: (client) => answerServerRequests(client, seen),
+        });
+        await exerciseGetStream(proxied.client, seen, `proxied session ${i}`);
+        await proxied.client.close();
+      }
+    });
+  }
+});
+
 for (const mode of modes) {
   describe(`a --url upstream that dies, through proxy over ${mode}`, () => {
     test('killing it mid-call fails the call at once; once it is back, the next calls reconnect', async (t) => {
@@ -82,7 +120,7 @@ for (const mode of modes) {
       await server.kill();
       const failed = await running;
       assert.equal(failed.isError, true);
-      assert.match(textOf(failed), /^\[UPSTREAM FAILED\] trigger-long-running-operation: upstream "default" broke off an answer/);
+      assert.match(textOf(failed), /^\[UPSTREAM FAILED\] trigger-long-running-operation: upstream "default" broke off the connection: /);
 
       await startEverythingHttp(t, server.port);
       assert.equal(textOf(await proxied.client.callTool({ name: 'echo', arguments: { message: 'after' } }, undefined, { timeout: PROMPT_MS })), 'Echo: after');
