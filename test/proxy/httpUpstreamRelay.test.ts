@@ -99,6 +99,19 @@ describe('a server that asks the client on its GET stream, slow to accept initia
   }
 });
 
+test('a server that offers no GET stream (405) is used at once through proxy --url', async (t) => {
+  const server = await startLateStreamServer(t, { offersGetStream: false });
+  const policy = writePolicy(tempFolder(t), { version: '1', default: 'allow' });
+  for (let i = 0; i < 3; i++) {
+    const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--url', server.url] });
+    // Unknown to the server, answered on the call's own stream: no GET stream is needed for it.
+    // The bound is below the link's 10 s fallback for a GET that never settles: 405 settles it.
+    const result = await proxied.client.callTool({ name: 'no-such-tool', arguments: {} }, undefined, { timeout: 8000 });
+    assert.equal(textOf(result), 'unknown tool no-such-tool');
+    await proxied.client.close();
+  }
+});
+
 for (const mode of modes) {
   describe(`a --url upstream that dies, through proxy over ${mode}`, () => {
     test('killing it mid-call fails the call at once; once it is back, the next calls reconnect', async (t) => {

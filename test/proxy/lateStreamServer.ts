@@ -52,10 +52,15 @@ export interface LateStreamServer {
   url: string;
 }
 
-export async function startLateStreamServer(t: TestContext): Promise<LateStreamServer> {
+/** `offersGetStream: false` answers every GET with 405, as servers without a standalone stream do. */
+export async function startLateStreamServer(t: TestContext, { offersGetStream = true } = {}): Promise<LateStreamServer> {
   const sessions = new Map<string, StreamableHTTPServerTransport>();
   const http: HttpServer = createServer((request, response) => {
     void (async () => {
+      if (request.method === 'GET' && !offersGetStream) {
+        response.writeHead(405, { allow: 'POST, DELETE' }).end();
+        return;
+      }
       const sessionId = request.headers['mcp-session-id'];
       const body = request.method === 'POST' ? await readBody(request) : undefined;
       let transport = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
