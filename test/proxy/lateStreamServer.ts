@@ -3,6 +3,7 @@
  * and its log messages on the standalone GET stream, as servers may, and is slow to accept
  * `notifications/initialized`. Whoever sends it a request before its GET stream is open
  * loses what it sends there: the SDK drops messages for a stream that does not exist.
+ * Its tool `log-during-call` logs on the call's own stream instead.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
@@ -21,10 +22,16 @@ function newServer(): Server {
     tools: [
       { name: 'ask-sampling', inputSchema: { type: 'object' } },
       { name: 'ask-elicitation', inputSchema: { type: 'object' } },
+      { name: 'log-during-call', inputSchema: { type: 'object' } },
     ],
   }));
   // No relatedRequestId: these requests ride the GET stream, not the tools/call's own.
-  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    if (request.params.name === 'log-during-call') {
+      // Related to the call: the SDK sends it on the call's own response stream.
+      await extra.sendNotification({ method: 'notifications/message', params: { level: 'info', data: 'during the call' } });
+      return { content: [{ type: 'text', text: 'logged' }] };
+    }
     if (request.params.name === 'ask-sampling') {
       const sampled = await server.createMessage({ messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }], maxTokens: 10 });
       return { content: [{ type: 'text', text: `sampled: ${JSON.stringify(sampled.content)}` }] };
