@@ -7,16 +7,22 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { abortIsolatingFetch } from './abortIsolatingFetch';
+import { UpstreamHttpWatch, type BrokenStream } from './upstreamHttpWatch';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
-import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RpcRequest } from './jsonRpc';
+import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RequestId, type RpcRequest } from './jsonRpc';
 
 export interface UpstreamLinkOptions {
   server: string;
   upstream: Upstream;
   /** Where a command upstream runs when it names no cwd: the policy's folder. */
   defaultCwd: string;
-  onmessage: (message: JSONRPCMessage) => void;
+  /**
+   * A message from the upstream. Over HTTP, `relatedRequestId` names the request whose response
+   * stream carried it (progress, logging, sampling during a call); it is absent for messages of
+   * the standalone GET stream and for every message of a stdio upstream.
+   */
+  onmessage: (message: JSONRPCMessage, relatedRequestId?: RequestId) => void;
   /** The connection died; every request waiting on it must be answered by the caller. */
   onfailure: (reason: string) => void;
 }
@@ -25,9 +31,23 @@ const MAX_BACKOFF_MS = 5000;
 /** An upstream that lived this long is healthy again: its next death restarts at once. */
 const HEALTHY_AFTER_MS = 10000;
 const REINITIALIZE_TIMEOUT_MS = 30000;
+/** A server that neither opens nor refuses its GET stream in this time is used without one. */
+const STANDALONE_STREAM_TIMEOUT_MS = 10000;
+
+function isInitialized(message: JSONRPCMessage): boolean {
+  return (message as { method?: unknown }).method === 'notifications/initialized' && !('id' in message);
+}
 
 export class UpstreamLink {
   private transport: Transport | undefined;
+  /** For each HTTP transport: what its fetches show that the transport does not tell. */
+  private readonly watches = new WeakMap<Transport, UpstreamHttpWatch>();
+  /**
+   * Settles once the upstream session is fully up: `initialized` delivered and, over HTTP, the
+   * server's GET stream open or refused. Every later send waits for it, so no request reaches
+   * the server before the stream its requests to the client would ride on.
+   */
+  private sessionUp: Promise<void> = Promise.resolve();
   private starting: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
@@ -54,11 +74,29 @@ export class UpstreamLink {
     this.transport?.setProtocolVersion?.(version);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
-    await this.ensureStarted();
-    const transport = this.transport;
-    if (!transport) throw new Error(`upstream "${this.options.server}" is not running`);
+  /**
+   * Sends in call order. After `notifications/initialized` (the client's, or our own after a
+   * restart) nothing is sent until the upstream session is fully up; a restart waits for it too.
+   */
+  send(message: JSONRPCMessage): Promise<void> {
+    const previous = this.sessionUp;
+    const sent = (async () => {
+      await previous;
+      await this.ensureStarted();
+      const transport = this.transport;
+      if (!transport) throw new Error(`upstream "${this.options.server}" is not running`);
+      if (isInitialized(message)) await this.deliverInitialized(transport, message);
+      else await transport.send(message);
+    })();
+    if (isInitialized(message)) this.sessionUp = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** Over HTTP the transport opens its GET stream only after `initialized` was accepted: wait for it. */
+  private async deliverInitialized(transport: Transport, message: JSONRPCMessage): Promise<void> {
+    const streamSettled = this.watches.get(transport)?.standaloneStreamSettled(STANDALONE_STREAM_TIMEOUT_MS);
     await transport.send(message);
+    await streamSettled;
   }
 
   /** Starts the upstream if it is not running; after a death, waits out the backoff first. */
@@ -85,7 +123,7 @@ export class UpstreamLink {
       await new Promise((done) => setTimeout(done, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.failures - 2))));
     }
     const transport = this.createTransport();
-    transport.onmessage = (message) => this.receive(message);
+    transport.onmessage = (message) => this.receive(transport, message);
     transport.onerror = () => undefined; // a failed send rejects; a death arrives as onclose
     transport.onclose = () => this.died(transport, `upstream "${this.options.server}" closed the connection`);
     try {
@@ -114,13 +152,13 @@ export class UpstreamLink {
     try {
       await transport.send(request as JSONRPCMessage);
       await answered;
-      await transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage);
+      await this.deliverInitialized(transport, { jsonrpc: '2.0', method: 'notifications/initialized' } as JSONRPCMessage);
     } finally {
       this.reinitializing = undefined;
     }
   }
 
-  private receive(message: JSONRPCMessage): void {
+  private receive(transport: Transport, message: JSONRPCMessage): void {
     const waiting = this.reinitializing;
     if (waiting && isResponse(message) && message.id === waiting.id) {
       if (message.error) waiting.reject(new Error(`upstream "${this.options.server}" refused initialize: ${message.error.message}`));
@@ -131,7 +169,7 @@ export class UpstreamLink {
       }
       return;
     }
-    this.options.onmessage(message);
+    this.options.onmessage(message, this.watches.get(transport)?.origins.take(message));
   }
 
   private died(transport: Transport, reason: string): void {
@@ -141,6 +179,18 @@ export class UpstreamLink {
     this.failures = Date.now() - this.startedAt > HEALTHY_AFTER_MS ? 1 : this.failures + 1;
     this.reinitializing?.reject(new Error(reason));
     this.options.onfailure(reason);
+  }
+
+  /**
+   * A broken response stream means the server died or the connection dropped: the requests
+   * waiting on it (and, with the server gone, all others) will not be answered, so they fail
+   * now rather than at their timeout, and the next request connects afresh. The SDK would
+   * retry a resumable stream, but a server that broke it mid-answer is not one to wait for.
+   */
+  private streamBroke(transport: Transport, broken: BrokenStream): void {
+    if (this.transport !== transport) return;
+    // Whichever stream notices first (the GET or a POST's) names the cause for all.
+    void this.dropConnection(`upstream "${this.options.server}" broke off the connection: ${broken.reason}`);
   }
 
   /** After an HTTP upstream fails a send, the next request starts a fresh connection. */
@@ -155,7 +205,10 @@ export class UpstreamLink {
   private createTransport(): Transport {
     const upstream = this.options.upstream;
     if (isUrlUpstream(upstream)) {
-      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: abortIsolatingFetch() });
+      const watch = new UpstreamHttpWatch(abortIsolatingFetch(), { onbroken: (broken) => this.streamBroke(transport, broken) });
+      const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: watch.fetch });
+      this.watches.set(transport, watch);
+      return transport;
     }
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
