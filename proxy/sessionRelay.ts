@@ -75,7 +75,7 @@ export class SessionRelay {
       server: options.identity.server,
       upstream: options.upstream,
       defaultCwd: options.guard.policyFolder,
-      onmessage: (message) => this.fromUpstream(message),
+      onmessage: (message, relatedUpstreamId) => this.fromUpstream(message, relatedUpstreamId),
       onfailure: (reason) => this.upstreamFailed(reason),
     });
     this.channels = { toClient: (message, sendOptions) => this.downstream.send(message, sendOptions), toUpstream: (message) => this.link.send(message) };
@@ -256,7 +256,8 @@ export class SessionRelay {
 
   // ── upstream → client ──────────────────────────────────────────────
 
-  private fromUpstream(raw: JSONRPCMessage): void {
+  /** `relatedUpstreamId`: the request whose stream the message came on, when the link can tell. */
+  private fromUpstream(raw: JSONRPCMessage, relatedUpstreamId?: RequestId): void {
     const message = classify(raw);
     switch (message.kind) {
       case 'invalid': {
@@ -274,21 +275,27 @@ export class SessionRelay {
         return;
       }
       case 'notification':
-        return this.notificationFromUpstream(raw, message.method, message.params);
+        return this.notificationFromUpstream(raw, message.method, message.params, this.relatedTo(relatedUpstreamId));
       case 'request': {
         const admitted = this.ledger.admitUpstreamRequest(message.id, message.method, progressTokenOf(message.params));
         if (typeof admitted === 'string') {
           this.forward(errorMessage(message.id, INVALID_REQUEST, `mcp-policy: request refused: ${admitted}`));
           return;
         }
-        // Server→client requests (sampling, elicitation, roots) ride the stream of a request in flight.
-        const related = this.ledger.latestForwarded();
-        this.toDownstream({ ...raw, id: admitted.downstreamId } as JSONRPCMessage, related ? { relatedRequestId: related.clientId } : undefined);
+        // Server→client requests (sampling, elicitation, roots) ride the stream of the request they
+        // came with, or else of a request in flight.
+        const related = this.relatedTo(relatedUpstreamId) ?? this.ledger.latestForwarded()?.clientId;
+        this.toDownstream({ ...raw, id: admitted.downstreamId } as JSONRPCMessage, related !== undefined ? { relatedRequestId: related } : undefined);
       }
     }
   }
 
-  private notificationFromUpstream(raw: JSONRPCMessage, method: string, params: Record<string, unknown> | undefined): void {
+  /** The client's id of the forwarded request an upstream id belongs to. */
+  private relatedTo(upstreamId: RequestId | undefined): RequestId | undefined {
+    return upstreamId === undefined ? undefined : this.ledger.clientRequestByUpstreamId(upstreamId)?.clientId;
+  }
+
+  private notificationFromUpstream(raw: JSONRPCMessage, method: string, params: Record<string, unknown> | undefined, related: RequestId | undefined): void {
     if (method === 'notifications/progress') {
       const owner = this.ledger.clientRequestWithToken(params?.progressToken);
       if (!owner) return;
@@ -305,7 +312,8 @@ export class SessionRelay {
     }
     if (!method.startsWith('notifications/')) return this.note(`dropped a notification from the upstream with a request method: ${method}`);
     if (method === 'notifications/tools/list_changed') this.guard.upstreamSchemas.forget(this.identity.server);
-    this.toDownstream(raw);
+    // A message the server sent while answering a request stays on that request's stream.
+    this.toDownstream(raw, related !== undefined ? { relatedRequestId: related } : undefined);
   }
 
   private answered(request: Request, message: JSONRPCMessage, result: Record<string, unknown> | undefined, error: { message: string } | undefined): JSONRPCMessage {

@@ -40,7 +40,6 @@ async function callOnItsOwnStream(url: string, token?: string): Promise<string[]
 
 test(
   "a log message sent during a call stays on the call's stream through proxy --url",
-  { todo: 'needs the relay to pass the link’s relatedRequestId on to the downstream send' },
   async (t) => {
     const server = await startLateStreamServer(t);
     const expected = ['notifications/message: during the call', 'answer 2'];
