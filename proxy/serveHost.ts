@@ -58,6 +58,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
         this.emit('policy', reload);
       });
       guard.on('problem', (problem) => this.emit('problem', problem));
+      guard.on('counters', (health) => this.emit('counters', health));
       const token = this.options.token ?? randomToken();
       const host = this.options.host ?? '127.0.0.1';
       const front = new HttpFront({
