@@ -269,6 +269,7 @@ export class PolicyEngine {
       policy: this.compiled.hash,
       evalMicros,
       session: call.session,
+      grant: call.grant,
       client: call.client,
     });
     if (verdict && (verdict.decision === 'rate_limited' || verdict.decision === 'denied')) {

@@ -22,6 +22,8 @@ export interface HttpFrontOptions {
   sessionIdleMs?: number;
   /** Sessions open at once (default 64): each runs an upstream, so a runaway client must not start hundreds. */
   maxSessions?: number;
+  /** Named credentials (`mcp-policy token create`): the grant of an Authorization header, or undefined. */
+  resolveGrant?: (authorization: string | undefined) => string | undefined;
 }
 
 interface LiveSession {
@@ -126,7 +128,8 @@ export class HttpFront {
     const origin = req.headers.origin;
     // A web page in a browser can reach 127.0.0.1; only local origins may talk to the proxy.
     if (origin !== undefined && !isLocalOrigin(origin)) return plain(res, 403, 'mcp-policy: Origin not allowed');
-    if (!this.authorized(req.headers.authorization)) {
+    const grant = this.authorized(req.headers.authorization) ? this.grant : this.options.resolveGrant?.(req.headers.authorization);
+    if (grant === undefined) {
       res.setHeader('WWW-Authenticate', 'Bearer');
       return plain(res, 401, 'mcp-policy: missing or wrong bearer token');
     }
@@ -148,7 +151,8 @@ export class HttpFront {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const session = this.sessions.get(sessionId);
-      if (!session || session.identity.server !== server || session.identity.grant !== this.grant) return jsonError(res, 404, -32001, 'Session not found');
+      // A session belongs to the credential that opened it: to any other it does not exist.
+      if (!session || session.identity.server !== server || session.identity.grant !== grant) return jsonError(res, 404, -32001, 'Session not found');
       track(session, res);
       await session.downstream.handleRequest(req, res, body);
       if (req.method === 'DELETE') this.sessions.delete(sessionId);
@@ -158,7 +162,7 @@ export class HttpFront {
     const maxSessions = this.options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     if (this.sessions.size >= maxSessions) return jsonError(res, 503, -32000, `mcp-policy: ${maxSessions} sessions are open already; close one (DELETE) first`);
     const id = randomUUID();
-    const identity: SessionIdentity = { server, grant: this.grant, session: id };
+    const identity: SessionIdentity = { server, grant, session: id };
     const downstream = new HttpDownstream(id);
     const relay = await this.options.openSession(identity, downstream);
     const session: LiveSession = { identity, downstream, close: relay.close, open: 0, lastSeen: Date.now() };
