@@ -178,3 +178,16 @@ test('budgets with nothing left in their window are forgotten', async () => {
   counters.sweep(clock.now());
   assert.equal(counters.size, 0);
 });
+
+test('a named counter is shared by every policy using the store; an unnamed one stays private to its rule in its policy', async () => {
+  const counters = new MemoryCounterStore();
+  const policy = (max: number) => compile({ default: 'deny', tools: { named: { limits: [{ counter: 'emails', window: 'minute', max }] }, unnamed: { limits: [{ window: 'minute', max: 1 }] } } });
+  const first = new PolicyEngine(policy(2), { counters, policyIdentity: '/home/u/a/mcp-policy.json' });
+  const second = new PolicyEngine(policy(2), { counters, policyIdentity: '/home/u/b/mcp-policy.json' });
+  assert.equal((await first.evaluate(call('named'))).decision, 'allowed');
+  assert.equal((await second.evaluate(call('named'))).decision, 'allowed');
+  assert.equal((await first.evaluate(call('named'))).decision, 'rate_limited', 'one budget for "emails" across both policies');
+  assert.equal((await first.evaluate(call('unnamed'))).decision, 'allowed');
+  assert.equal((await second.evaluate(call('unnamed'))).decision, 'allowed', 'the same rule path in another policy file is another budget');
+  assert.equal((await second.evaluate(call('unnamed'))).decision, 'rate_limited');
+});
