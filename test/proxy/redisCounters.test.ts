@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import Redis from 'ioredis';
 import { connectThroughProxy, repoRoot, tempFolder, waitFor, writePolicy, type Connected, type Mode } from './helpers';
 import { startRedis } from './redisServer';
 
@@ -61,6 +62,14 @@ test('Redis: 4 proxies (2 stdio, 2 HTTP) × 250 concurrent calls on a global lim
   assert.equal(results.filter((result) => result.isError !== true).length, 100);
   for (const result of results.filter((result) => result.isError === true)) assert.match(text(result), /\[POLICY RATE LIMITED\].*counter stats: 100 per minute reached/);
   assert.equal(received(logFile), 100, 'exactly max reached the upstream');
+  // The budget is one sorted set that expires by itself a window after its newest admission.
+  const redisClient = new Redis(redis.url);
+  t.after(() => redisClient.disconnect());
+  const keys = await redisClient.keys('mcp-policy:counter:*');
+  assert.deepEqual(keys, ['mcp-policy:counter:["global","","stats"]']);
+  assert.equal(await redisClient.zcard(keys[0]!), 100);
+  const ttl = await redisClient.pttl(keys[0]!);
+  assert.ok(ttl > 0 && ttl <= 60_000, `expires in ${ttl} ms`);
 });
 
 test('Redis down mid-run: calls are refused with the reason and stderr says so; back up: admitted again, nothing over max', async (t) => {
