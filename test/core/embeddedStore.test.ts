@@ -113,7 +113,8 @@ interface WorkerLine {
 }
 
 function runWorker(dir: string, compactBytes: number, seed: number, count: number, startAt: number, keys: LimitCheck[], killAfter?: number): Promise<WorkerLine[]> {
-  const child = spawn(process.execPath, [join(__dirname, 'counterWorker.js'), dir, String(compactBytes), String(seed), String(count), String(startAt), JSON.stringify(keys)], {
+  const dieAt = killAfter === undefined ? [] : [String(Math.min(count - 1, killAfter + 30))];
+  const child = spawn(process.execPath, [join(__dirname, 'counterWorker.js'), dir, String(compactBytes), String(seed), String(count), String(startAt), JSON.stringify(keys), ...dieAt], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise((resolve, reject) => {
