@@ -26,23 +26,23 @@ function generatePolicy(size: number, withLimit: boolean): { policy: Policy; cal
   return { policy, calls };
 }
 
-function measureThroughput(engine: PolicyEngine, calls: ToolCall[], seconds: number): number {
+async function measureThroughput(engine: PolicyEngine, calls: ToolCall[], seconds: number): Promise<number> {
   const mask = calls.length - 1;
   let done = 0;
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
-    for (let index = 0; index < 10_000; index++) engine.evaluate(calls[(done + index) & mask] as ToolCall);
+    for (let index = 0; index < 10_000; index++) await engine.evaluate(calls[(done + index) & mask] as ToolCall);
     done += 10_000;
   }
   return done / seconds;
 }
 
-function measureLatencyMicros(engine: PolicyEngine, calls: ToolCall[], count: number): number[] {
+async function measureLatencyMicros(engine: PolicyEngine, calls: ToolCall[], count: number): Promise<number[]> {
   const samples: number[] = [];
   const mask = calls.length - 1;
   for (let index = 0; index < count; index++) {
     const started = performance.now();
-    engine.evaluate(calls[index & mask] as ToolCall);
+    await engine.evaluate(calls[index & mask] as ToolCall);
     samples.push((performance.now() - started) * 1000);
   }
   return samples;
@@ -63,9 +63,9 @@ export async function benchCore(): Promise<string> {
     for (const withLimit of [false, true]) {
       const { policy, calls } = generatePolicy(size, withLimit);
       const engine = new PolicyEngine(new CompiledPolicy(policy));
-      measureThroughput(engine, calls, 0.3); // warm up the JIT and the rule cache
-      const perSecond = measureThroughput(engine, calls, 1);
-      const latency = summarize(measureLatencyMicros(engine, calls, 200_000));
+      await measureThroughput(engine, calls, 0.3); // warm up the JIT and the rule cache
+      const perSecond = await measureThroughput(engine, calls, 1);
+      const latency = summarize(await measureLatencyMicros(engine, calls, 200_000));
       rows.push([thousands(size), withLimit ? 'one sliding window' : 'none', thousands(perSecond), fixed(latency.p50, 3), fixed(latency.p99, 3)]);
     }
   }

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const write = process.argv.includes('--write');
   const benches: Array<[string, Bench | undefined]> = [
     ['core', benchCore],
+    ['counters', optionalBench('counters.js', 'benchCounters')],
     ['proxy', optionalBench('proxy.js', 'benchProxy')],
     ['server', optionalBench('server.js', 'benchLanguageServer')],
     ['extension', optionalBench('extension.js', 'benchExtension')],

@@ -109,6 +109,12 @@ export class LocalProxy implements vscode.Disposable {
       log().error(`${server ? `Server ${server}: ` : ''}${message}`);
       this.setProblem(server ? `${server}: ${message}` : message);
     });
+    // "down" arrives as a problem too; "back" clears it.
+    host.on('counters', ({ up, message }) => {
+      if (!up) return;
+      log().info(message);
+      this.setProblem(undefined);
+    });
     try {
       const status = await host.start();
       this.host = host;

@@ -72,6 +72,10 @@ const PLAN_CACHE_LIMIT = 20000;
 export class CompiledPolicy {
   readonly hash: string;
   readonly approvalTimeoutMs: number;
+  /** The counter store the policy names ("embedded" unless it says otherwise). */
+  readonly counterStore: string;
+  /** when_unreachable: allow — calls are admitted uncounted while the store is down. */
+  readonly countersFailOpen: boolean;
   readonly redact: ReadonlyArray<(key: string) => boolean>;
   private readonly topRules: RuleSet;
   private readonly serverRules = new Map<string, RuleSet>();
@@ -85,6 +89,9 @@ export class CompiledPolicy {
   constructor(readonly policy: Policy, sourceText?: string) {
     this.hash = `sha256:${createHash('sha256').update(sourceText ?? JSON.stringify(policy)).digest('hex')}`;
     this.approvalTimeoutMs = (policy.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000;
+    const counters = typeof policy.counters === 'string' ? { store: policy.counters } : (policy.counters ?? {});
+    this.counterStore = counters.store ?? 'embedded';
+    this.countersFailOpen = counters.when_unreachable === 'allow';
     this.redact = redactGlobs(policy.audit).map(compileCaseInsensitiveGlob);
     this.topRules = compileRuleSet(policy.tools, ['tools']);
     this.topHide = compileHide(policy.hide, ['hide']);

@@ -1,8 +1,47 @@
 /**
- * Sliding-window counters. Each budget keeps the times of the calls it admitted, oldest
- * first, so "at no instant more than max in the last window" holds exactly, and a
- * reservation can be released when an approval is refused.
+ * Counter stores: where the sliding-window budgets of limits live. The engine asks a store
+ * to reserve one unit in every budget of a call at once (all or none) and releases the
+ * reservation when an approval is refused. Stores: memory (this file), embedded (a log
+ * file shared by every process of the user, ./counterStores/embeddedStore) and Redis
+ * (./counterStores/redisStore).
  */
+
+export interface LimitCheck {
+  /** Budget identity, including scope and scope id. */
+  key: string;
+  windowMs: number;
+  max: number;
+}
+
+export interface Reservation {
+  /** Gives the units back; for a remote store this is sent and not awaited. */
+  release(): void;
+}
+
+export type ReserveResult =
+  /** `at`: the store's time of the admission, where the store keeps one (tests check windows with it). */
+  | { outcome: 'admitted'; reservation: Reservation; at?: number }
+  | { outcome: 'limited'; blockedIndex: number; retryAfterMs: number }
+  /** The store could not be asked: the engine refuses the call unless the policy says otherwise. */
+  | { outcome: 'unavailable'; reason: string };
+
+export interface StoreHealth {
+  up: boolean;
+  /** Why it is down, or what it is now that it is back. */
+  message: string;
+}
+
+export interface CounterStore {
+  /** "memory", "embedded (/home/u/.mcp-policy/counters)", "redis://127.0.0.1:6379" */
+  readonly description: string;
+  /** Synchronous stores answer synchronously, so the engine's fast path stays free of I/O waits. */
+  reserve(now: number, checks: readonly LimitCheck[]): ReserveResult | Promise<ReserveResult>;
+  /** Called when the store goes down and when it is back. */
+  onHealth(listener: (health: StoreHealth) => void): void;
+  close(): Promise<void>;
+}
+
+export const NO_LIMITS: Reservation = { release: () => undefined };
 
 class SlidingLog {
   private times: number[] = [];
@@ -49,25 +88,9 @@ class SlidingLog {
   }
 }
 
-export interface LimitCheck {
-  /** Budget identity, including scope and scope id. */
-  key: string;
-  windowMs: number;
-  max: number;
-}
-
-export interface Reservation {
-  release(): void;
-}
-
-export type ReserveResult =
-  | { admitted: true; reservation: Reservation }
-  | { admitted: false; blockedIndex: number; retryAfterMs: number };
-
-const NO_LIMITS: Reservation = { release: () => undefined };
-
-/** Budgets by key; kept across policy reloads so a reload does not reset anyone's budget. */
-export class CounterStore {
+/** Budgets of this process only: for `explain`, tests, and policies that ask for `memory`. */
+export class MemoryCounterStore implements CounterStore {
+  readonly description = 'memory';
   private readonly logs = new Map<string, SlidingLog>();
   private operations = 0;
 
@@ -76,7 +99,7 @@ export class CounterStore {
    * this without interleaving, so the reservation is atomic.
    */
   reserve(now: number, checks: readonly LimitCheck[]): ReserveResult {
-    if (checks.length === 0) return { admitted: true, reservation: NO_LIMITS };
+    if (checks.length === 0) return { outcome: 'admitted', reservation: NO_LIMITS };
     const logs: SlidingLog[] = [];
     let blockedIndex = -1;
     let retryAfterMs = 0;
@@ -93,7 +116,7 @@ export class CounterStore {
         retryAfterMs = Math.max(retryAfterMs, log.retryAfterMs(now, check.windowMs, check.max));
       }
     }
-    if (blockedIndex >= 0) return { admitted: false, blockedIndex, retryAfterMs };
+    if (blockedIndex >= 0) return { outcome: 'limited', blockedIndex, retryAfterMs };
     // One key can appear twice (a counter shared by the rule and all_tools): count the call once.
     const admitted = new Set<SlidingLog>();
     for (const log of logs) {
@@ -104,7 +127,7 @@ export class CounterStore {
     if (++this.operations % 10000 === 0) this.sweep(now);
     let released = false;
     return {
-      admitted: true,
+      outcome: 'admitted',
       reservation: {
         release: () => {
           if (released) return;
@@ -113,6 +136,14 @@ export class CounterStore {
         },
       },
     };
+  }
+
+  onHealth(): void {
+    // always up
+  }
+
+  async close(): Promise<void> {
+    this.logs.clear();
   }
 
   /** Admissions currently inside the window of a budget (for tests and the UI). */
@@ -131,4 +162,24 @@ export class CounterStore {
       if (newest === undefined || newest <= now - log.windowMs) this.logs.delete(key);
     }
   }
+}
+
+/** Each distinct key once, with the index of its first check (a blocked index maps back through it). */
+export function uniqueChecks(checks: readonly LimitCheck[]): { unique: LimitCheck[]; firstIndex: number[] } {
+  const unique: LimitCheck[] = [];
+  const firstIndex: number[] = [];
+  const seen = new Map<string, number>();
+  checks.forEach((check, index) => {
+    const known = seen.get(check.key);
+    if (known === undefined) {
+      seen.set(check.key, unique.length);
+      unique.push(check);
+      firstIndex.push(index);
+    } else {
+      // Limits naming one counter agree on window and max (the language server says so); the stricter wins.
+      const kept = unique[known] as LimitCheck;
+      unique[known] = { key: kept.key, windowMs: Math.max(kept.windowMs, check.windowMs), max: Math.min(kept.max, check.max) };
+    }
+  });
+  return { unique, firstIndex };
 }

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from './clock';
-import { CompiledPolicy, type CallPlan } from './compile';
+import { CompiledPolicy, type CallPlan, type ResolvedLimit } from './compile';
 import { compileArgumentSchema } from './argumentValidation';
-import { CounterStore, type LimitCheck, type Reservation } from './counters';
+import { MemoryCounterStore, NO_LIMITS, type CounterStore, type LimitCheck, type Reservation } from './counters';
 import { newDecisionEvent, redact, type Decision, type DecisionEvent } from './events';
 
 export interface ToolCall {
@@ -46,21 +46,38 @@ export type Verdict =
 
 export interface EngineOptions {
   clock?: Clock;
+  /** Where budgets live; a memory store of this engine's own when absent. */
   counters?: CounterStore;
   inputSchemas?: InputSchemaSource;
+  /**
+   * What makes this policy's unnamed counters its own in a store shared with other policies
+   * (the policy file's path): a named counter is shared by name, by design.
+   */
+  policyIdentity?: string;
 }
 
 export class PolicyEngine {
   readonly clock: Clock;
-  readonly counters: CounterStore;
+  private store: CounterStore;
   private compiled: CompiledPolicy;
   private inputSchemas: InputSchemaSource;
+  private readonly policyIdentity: string;
 
   constructor(policy: CompiledPolicy, options: EngineOptions = {}) {
     this.compiled = policy;
     this.clock = options.clock ?? systemClock;
-    this.counters = options.counters ?? new CounterStore();
+    this.store = options.counters ?? new MemoryCounterStore();
     this.inputSchemas = options.inputSchemas ?? (() => undefined);
+    this.policyIdentity = options.policyIdentity ?? '';
+  }
+
+  get counters(): CounterStore {
+    return this.store;
+  }
+
+  /** A reload that names another store: the next call counts there. */
+  setCounters(store: CounterStore): void {
+    this.store = store;
   }
 
   get policy(): CompiledPolicy {
@@ -76,8 +93,8 @@ export class PolicyEngine {
     this.inputSchemas = source;
   }
 
-  /** Synchronous steps 1–5. A call it admits has its units reserved. */
-  evaluate(call: ToolCall): Verdict {
+  /** Steps 1–5. A call it admits has its units reserved. */
+  async evaluate(call: ToolCall): Promise<Verdict> {
     const plan = this.compiled.plan(call.server, call.tool);
     if (plan.hiddenBy) {
       return { decision: 'denied', rule: plan.hiddenBy.path, reason: `${call.tool} is hidden by "${plan.hiddenBy.pattern}"`, plan };
@@ -87,14 +104,13 @@ export class PolicyEngine {
     }
     const violations = this.checkArguments(plan, call.arguments);
     if (violations) return { decision: 'invalid_arguments', rule: plan.decidedBy, reason: violations.join('; '), plan };
+    let reservation: Reservation = NO_LIMITS;
+    let uncounted: string | undefined;
     if (plan.limits.length > 0) {
-      const checks: LimitCheck[] = plan.limits.map((limit) => ({
-        key: `${limit.scope}\u0000${limit.scope === 'global' ? '' : limit.scope === 'session' ? (call.session ?? '') : (call.grant ?? '')}\u0000${limit.counter}`,
-        windowMs: limit.windowMs,
-        max: limit.max,
-      }));
-      const result = this.counters.reserve(this.clock.now(), checks);
-      if (!result.admitted) {
+      const checks: LimitCheck[] = plan.limits.map((limit) => ({ key: this.budgetKey(limit, call), windowMs: limit.windowMs, max: limit.max }));
+      const pending = this.store.reserve(this.clock.now(), checks);
+      const result = pending instanceof Promise ? await pending : pending;
+      if (result.outcome === 'limited') {
         const limit = plan.limits[result.blockedIndex]!;
         return {
           decision: 'rate_limited',
@@ -105,13 +121,34 @@ export class PolicyEngine {
           plan,
         };
       }
-      if (plan.action === 'approve') {
-        return { decision: 'approval_required', rule: plan.decidedBy, reason: plan.rule?.rule.reason ?? 'this tool needs approval', plan, reservation: result.reservation };
+      if (result.outcome === 'unavailable') {
+        const limit = plan.limits[0]!;
+        if (!this.compiled.countersFailOpen) {
+          // Fail closed: a budget that cannot be counted is not spent.
+          return {
+            decision: 'denied',
+            rule: limit.rulePath,
+            reason: `${result.reason}; calls that need a limit are refused while it is down (counters.when_unreachable: "allow" would let them through uncounted)`,
+            counter: limit.counter,
+            plan,
+          };
+        }
+        uncounted = `${result.reason}; the policy lets calls through uncounted (counters.when_unreachable: "allow")`;
+      } else {
+        reservation = result.reservation;
       }
-    } else if (plan.action === 'approve') {
-      return { decision: 'approval_required', rule: plan.decidedBy, reason: plan.rule?.rule.reason ?? 'this tool needs approval', plan, reservation: { release: () => undefined } };
     }
-    return { decision: 'allowed', rule: plan.decidedBy, reason: allowReason(plan), plan };
+    if (plan.action === 'approve') {
+      return { decision: 'approval_required', rule: plan.decidedBy, reason: plan.rule?.rule.reason ?? 'this tool needs approval', plan, reservation };
+    }
+    const reason = allowReason(plan);
+    return { decision: 'allowed', rule: plan.decidedBy, reason: uncounted ? `${reason} (${uncounted})` : reason, plan };
+  }
+
+  /** Scope, scope id and counter; an unnamed counter is private to its rule in its policy. */
+  private budgetKey(limit: ResolvedLimit, call: ToolCall): string {
+    const id = limit.scope === 'global' ? '' : limit.scope === 'session' ? (call.session ?? '') : (call.grant ?? '');
+    return JSON.stringify([limit.scope, id, limit.named ? limit.counter : `${this.policyIdentity}#${limit.counter}`]);
   }
 
   /** The whole decision order, approval included, as a decision event. */
@@ -122,7 +159,7 @@ export class PolicyEngine {
    */
   async decide(call: ToolCall, approver?: Approver, cancelled?: AbortSignal): Promise<DecisionEvent> {
     const started = performance.now();
-    const verdict = this.evaluate(call);
+    const verdict = await this.evaluate(call);
     const evalMicros = Math.round((performance.now() - started) * 1000);
     const redactedArguments = redact(call.arguments ?? {}, this.compiled.redact);
     if (verdict.decision !== 'approval_required') {
@@ -232,9 +269,10 @@ export class PolicyEngine {
       policy: this.compiled.hash,
       evalMicros,
       session: call.session,
+      grant: call.grant,
       client: call.client,
     });
-    if (verdict && verdict.decision === 'rate_limited') {
+    if (verdict && (verdict.decision === 'rate_limited' || verdict.decision === 'denied')) {
       if (verdict.counter !== undefined) event.counter = verdict.counter;
       if (verdict.retryAfterMs !== undefined) event.retryAfterMs = verdict.retryAfterMs;
     }

@@ -22,6 +22,8 @@ export interface DecisionEvent {
   counter?: string;
   retryAfterMs?: number;
   session?: string;
+  /** The client credential: a token's name, "stdio", or "token:…" for a proxy's own bearer token. */
+  grant?: string;
   client?: string;
   policy: string;
   evalMicros: number;
@@ -49,13 +51,18 @@ export function newEventId(now = Date.now()): string {
 }
 
 /** What a decision says; the id and time are stamped by newDecisionEvent. */
-export type DecisionFields = Omit<DecisionEvent, 'id' | 'time' | 'session' | 'client' | 'upstream'> & { session?: string | undefined; client?: string | undefined };
+export type DecisionFields = Omit<DecisionEvent, 'id' | 'time' | 'session' | 'grant' | 'client' | 'upstream'> & {
+  session?: string | undefined;
+  grant?: string | undefined;
+  client?: string | undefined;
+};
 
 export function newDecisionEvent(fields: DecisionFields): DecisionEvent {
   const now = Date.now();
-  const { session, client, ...rest } = fields;
+  const { session, grant, client, ...rest } = fields;
   const event: DecisionEvent = { id: newEventId(now), time: new Date(now).toISOString(), ...rest };
   if (session !== undefined) event.session = session;
+  if (grant !== undefined) event.grant = grant;
   if (client !== undefined) event.client = client;
   return event;
 }

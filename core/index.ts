@@ -4,6 +4,8 @@ export * from './catalog';
 export * from './clock';
 export * from './compile';
 export * from './counters';
+export * from './counterStores/embeddedStore';
+export * from './counterStores/replayState';
 export * from './diagnostic';
 export * from './document';
 export * from './engine';

@@ -57,7 +57,11 @@ export interface Policy {
   catalog?: string[];
   audit?: { redact?: string[]; unredact?: string[] };
   approval?: { timeout?: number };
+  counters?: CounterStoreName | { store?: CounterStoreName; when_unreachable?: 'refuse' | 'allow' };
 }
+
+/** "embedded", "memory" or a redis:// URL. */
+export type CounterStoreName = string;
 
 export const DEFAULT_ACTION: Action = 'deny';
 export const DEFAULT_SCOPE: Scope = 'grant';

@@ -43,7 +43,22 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
   if (isObject(value.approval) && Number.isInteger(value.approval.timeout) && (value.approval.timeout as number) >= 1) {
     policy.approval = { timeout: value.approval.timeout as number };
   }
+  const counters = sanitizeCounters(value.counters);
+  if (counters !== undefined) policy.counters = counters;
   return policy;
+}
+
+function isCounterStoreName(value: unknown): value is string {
+  return value === 'embedded' || value === 'memory' || (typeof value === 'string' && /^rediss?:\/\//.test(value));
+}
+
+function sanitizeCounters(value: unknown): Policy['counters'] {
+  if (isCounterStoreName(value)) return value;
+  if (!isObject(value)) return undefined;
+  const counters: { store?: string; when_unreachable?: 'refuse' | 'allow' } = {};
+  if (isCounterStoreName(value.store)) counters.store = value.store;
+  if (value.when_unreachable === 'refuse' || value.when_unreachable === 'allow') counters.when_unreachable = value.when_unreachable;
+  return counters;
 }
 
 function sanitizeTools(value: unknown): Record<string, Rule> | undefined {

@@ -104,6 +104,10 @@ function toDiagnostic(document: JsonDocument, error: ErrorObject): PolicyDiagnos
 function branchMessage(path: ReadonlyArray<string | number>, where: string, error: ErrorObject): string {
   const last = path[path.length - 1];
   if (last === 'window') return 'window must be "second", "minute", "hour", "day" or a whole number of seconds (1 or more)';
+  if (last === 'store' || (last === 'counters' && path.length === 1)) {
+    const stores = '"embedded", "memory" or a redis:// URL';
+    return last === 'store' ? `store must be ${stores}` : `counters must be ${stores}, or { "store": …, "when_unreachable": "refuse" | "allow" }`;
+  }
   if (last === 'upstream') {
     const passing = (error.params as { passingSchemas?: number[] | null }).passingSchemas;
     return passing ? 'upstream must have either "command" or "url", not both' : 'upstream needs "command" (a server to start over stdio) or "url" (a Streamable HTTP endpoint)';

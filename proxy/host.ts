@@ -60,8 +60,10 @@ export interface ProxyHostEvents {
   upstream: [UpstreamOutcome];
   /** The policy file changed: reloaded, or kept the last good one. */
   policy: [PolicyReload];
-  /** An upstream failed to start or died; the proxy stays up. */
+  /** An upstream failed to start or died, or the counter store went down; the proxy stays up. */
   problem: [{ server?: string; message: string }];
+  /** The counter store went down (calls needing a limit are refused) or is back. */
+  counters: [{ up: boolean; message: string }];
 }
 
 export interface ProxyHost extends EventEmitter<ProxyHostEvents> {

@@ -27,6 +27,8 @@ export interface HttpFrontOptions {
   sessionIdleMs?: number;
   /** Sessions open at once (default 64): each runs an upstream, so a runaway client must not start hundreds. */
   maxSessions?: number;
+  /** Named credentials (`mcp-policy token create`): the grant of an Authorization header, or undefined. */
+  resolveGrant?: (authorization: string | undefined) => string | undefined;
 }
 
 export const DEFAULT_SESSION_IDLE_MS = 5 * 60 * 1000;
@@ -117,7 +119,8 @@ export class HttpFront {
     const origin = req.headers.origin;
     // A web page in a browser can reach 127.0.0.1; only local origins may talk to the proxy.
     if (origin !== undefined && !isLocalOrigin(origin)) return sendJsonRpcError(res, 403, TRANSPORT_ERROR, 'mcp-policy: Origin not allowed');
-    if (!this.authorized(req.headers.authorization)) {
+    const grant = this.authorized(req.headers.authorization) ? this.grant : this.options.resolveGrant?.(req.headers.authorization);
+    if (grant === undefined) {
       return sendJsonRpcError(res, 401, TRANSPORT_ERROR, 'mcp-policy: missing or wrong bearer token', null, { 'www-authenticate': 'Bearer' });
     }
     let body: unknown;
@@ -141,28 +144,28 @@ export class HttpFront {
     if (server === undefined) return sendJsonRpcError(res, 404, TRANSPORT_ERROR, `mcp-policy: no guarded server at ${pathname}`, id);
     if (!parsed) return sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
     const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') return this.toSession(sessionId, server, req, res, body, id);
+    if (typeof sessionId === 'string') return this.toSession(sessionId, server, grant, req, res, body, id);
     if (req.method !== 'POST' || !isInitialize(body)) {
       // Every call must be decided within a session (its counters, its approvals): no sessionless mode.
       return sendJsonRpcError(res, 400, TRANSPORT_ERROR, 'Bad Request: Mcp-Session-Id header is required; mcp-policy needs an initialize request first', id);
     }
-    return this.openNew(server, req, res, body, id);
+    return this.openNew(server, grant, req, res, body, id);
   }
 
-  private async toSession(sessionId: string, server: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
+  private async toSession(sessionId: string, server: string, grant: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
     const session = this.sessions.get(sessionId);
-    if (!session || session.identity.server !== server || session.identity.grant !== this.grant) return sendJsonRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found', id);
+    if (!session || session.identity.server !== server || session.identity.grant !== grant) return sendJsonRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found', id);
     this.sessions.use(sessionId, session, res);
     await session.downstream.handleRequest(req, res, body);
     if (req.method === 'DELETE') this.sessions.remove(sessionId, session);
   }
 
   /** The session counts only once the SDK has accepted its initialize; a refused one is closed. */
-  private async openNew(server: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
+  private async openNew(server: string, grant: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
     const admission = this.sessions.admit();
     if (!admission) return sendJsonRpcError(res, 503, TRANSPORT_ERROR, `mcp-policy: ${this.maxSessions} sessions are open and busy; close one (DELETE) first`, id);
     const sessionId = randomUUID();
-    const identity: SessionIdentity = { server, grant: this.grant, session: sessionId };
+    const identity: SessionIdentity = { server, grant, session: sessionId };
     let session: LiveSession | undefined;
     let committed = false;
     const downstream = new HttpDownstream(sessionId, () => {

@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { loadPolicyFile, PolicyEngine, type Approver, type DecisionEvent, type LoadedPolicy, type ToolCatalog } from '../core';
+import { loadPolicyFile, PolicyEngine, type Approver, type CounterStore, type DecisionEvent, type LoadedPolicy, type StoreHealth, type ToolCatalog } from '../core';
+import { counterStoreSpec, openCounterStore, sameSpec, type CounterStoreSpec } from '../core/counterStores/openStore';
 import type { AuditSink } from './auditLog';
 import { UpstreamSchemas } from './upstreamSchemas';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
@@ -16,6 +17,8 @@ export interface PolicyGuardOptions {
   catalogFiles?: string[];
   audit?: AuditSink;
   approver?: Approver;
+  /** Overrides the store the policy and MCP_POLICY_COUNTERS name (tests, embedders). */
+  counters?: CounterStore;
 }
 
 /** "file:line:col: error: message [code]" for each error of a policy that does not compile. */
@@ -48,6 +51,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
   readonly upstreamSchemas = new UpstreamSchemas();
   private watcher: FSWatcher | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
+  private counterSpec: CounterStoreSpec | undefined;
 
   constructor(private readonly options: PolicyGuardOptions) {
     super();
@@ -58,7 +62,31 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     if (!loaded.compiled) throw new PolicyLoadError(policyErrors(loaded));
     this.loaded = loaded;
     this.catalog = loaded.catalog;
-    this.engine = new PolicyEngine(loaded.compiled, { inputSchemas: (server, tool) => this.inputSchema(server, tool) });
+    let counters = options.counters;
+    if (!counters) {
+      try {
+        this.counterSpec = counterStoreSpec(loaded.compiled.counterStore);
+      } catch (error) {
+        throw new PolicyLoadError([`${this.policyPath}: ${(error as Error).message}`]);
+      }
+      counters = this.openStore(this.counterSpec);
+    }
+    this.engine = new PolicyEngine(loaded.compiled, {
+      counters,
+      policyIdentity: this.policyPath,
+      inputSchemas: (server, tool) => this.inputSchema(server, tool),
+    });
+  }
+
+  /** The store's outages and recoveries go to stderr, the `problem` event and the `counters` event. */
+  private openStore(spec: CounterStoreSpec): CounterStore {
+    const store = openCounterStore(spec);
+    store.onHealth((health: StoreHealth) => {
+      process.stderr.write(`mcp-policy: counter store ${health.up ? 'back' : 'down'}: ${health.message}\n`);
+      this.emit('counters', health);
+      if (!health.up) this.reportProblem(`counter store down: ${health.message}`);
+    });
+    return store;
   }
 
   get policy(): LoadedPolicy {
@@ -108,9 +136,26 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     if (loaded.compiled.hash === this.loaded.compiled?.hash) return;
     this.loaded = loaded;
     this.catalog = loaded.catalog;
+    this.switchStoreIfRenamed(loaded.compiled.counterStore);
     this.engine.setPolicy(loaded.compiled);
     writeStderr(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);
     this.emit('policy', { ok: true, errors: [], servers: loaded.compiled.serverNames });
+  }
+
+  private switchStoreIfRenamed(policyStore: string): void {
+    if (!this.counterSpec) return;
+    let spec: CounterStoreSpec;
+    try {
+      spec = counterStoreSpec(policyStore);
+    } catch (error) {
+      this.reportProblem(`the counter store stays ${this.engine.counters.description}: ${(error as Error).message}`);
+      return;
+    }
+    if (sameSpec(spec, this.counterSpec)) return;
+    const previous = this.engine.counters;
+    this.counterSpec = spec;
+    this.engine.setCounters(this.openStore(spec));
+    void previous.close();
   }
 
   close(): void {
@@ -118,5 +163,6 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     this.watcher?.close();
     this.watcher = undefined;
     this.options.audit?.close();
+    if (this.counterSpec) void this.engine.counters.close();
   }
 }

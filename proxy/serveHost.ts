@@ -10,6 +10,7 @@ import { HttpFront, randomToken } from './httpFront';
 import { PolicyGuard } from './policyGuard';
 import { SessionRelay } from './sessionRelay';
 import { defaultTokenFile, removeTokenFile, writeTokenFile } from './tokenFile';
+import { TokenStore } from './tokens';
 import { commandProblem } from './upstreamLink';
 
 export interface HttpProxyOptions extends ProxyHostOptions {
@@ -21,6 +22,8 @@ export interface HttpProxyOptions extends ProxyHostOptions {
   /** See HttpFrontOptions. */
   sessionIdleMs?: number;
   maxSessions?: number;
+  /** Named credentials accepted besides the bearer token; default the user's (~/.mcp-policy/tokens.json); false = none. */
+  tokens?: TokenStore | false;
 }
 
 const SERVER_PATH = /^\/servers\/([^/]+)\/mcp\/?$/;
@@ -59,7 +62,9 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
         this.emit('policy', reload);
       });
       guard.on('problem', (problem) => this.emit('problem', problem));
+      guard.on('counters', (health) => this.emit('counters', health));
       const token = this.options.token ?? randomToken();
+      const named = this.options.tokens === false ? undefined : (this.options.tokens ?? new TokenStore());
       const host = this.options.host ?? '127.0.0.1';
       front = new HttpFront({
         host,
@@ -68,6 +73,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
         ...(this.options.sessionIdleMs !== undefined ? { sessionIdleMs: this.options.sessionIdleMs } : {}),
         ...(this.options.maxSessions !== undefined ? { maxSessions: this.options.maxSessions } : {}),
         route: (pathname) => this.route(guard, pathname),
+        ...(named ? { resolveGrant: (authorization: string | undefined) => named.grantFor(authorization) } : {}),
         openSession: async (identity, downstream) => {
           const upstream = this.upstreamFor(guard, identity.server);
           if (!upstream) throw new Error(`no upstream for ${identity.server}`);

@@ -5,6 +5,7 @@ import { explainCommand } from './explain';
 import { lspCommand } from './lsp';
 import { proxyCommand } from './proxy';
 import { serveCommand } from './serve';
+import { tokenCommand } from './token';
 
 /** Every subcommand of `mcp-policy`, by name. */
 export const commands: Record<string, CommandSpec> = {
@@ -14,4 +15,5 @@ export const commands: Record<string, CommandSpec> = {
   lsp: lspCommand,
   proxy: proxyCommand,
   serve: serveCommand,
+  token: tokenCommand,
 };

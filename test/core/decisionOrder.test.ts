@@ -229,15 +229,19 @@ test('step 6: a call the client cancels while approval is pending is rejected, t
   const cancel = new AbortController();
   let withdrawn = false;
   let answer: (approved: boolean) => void = () => undefined;
+  let asked: () => void = () => undefined;
+  const beingAsked = new Promise<void>((resolve) => (asked = resolve));
   const pending = engine.decide(
     call('ask'),
     (request) =>
       new Promise((resolve) => {
         request.signal.addEventListener('abort', () => (withdrawn = true));
         answer = (approved) => resolve({ approved });
+        asked();
       }),
     cancel.signal,
   );
+  await beingAsked;
   cancel.abort();
   answer(true); // a late "yes" changes nothing
   const event = await pending;
