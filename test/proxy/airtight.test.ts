@@ -183,3 +183,18 @@ for (const mode of modes) {
     assert.match(String(refused?.reason), /id (5 is )?in flight/);
   });
 }
+
+for (const mode of modes) {
+  test(`${mode}: a blocked call's progress token is forgotten with it, so the next call can use it and hear its progress`, async (t) => {
+    const { client, spyLog } = await attack(t, mode);
+    await client.handshake();
+    for (let id = 60; id < 70; id++) {
+      await client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'denied_tool', arguments: {}, _meta: { progressToken: 'p' } } });
+      await client.waitFor(answerTo(id), `the denial of ${id}`);
+    }
+    await client.send({ jsonrpc: '2.0', id: 70, method: 'tools/call', params: { name: 'echo', arguments: {}, _meta: { progressToken: 'p' } } });
+    assert.equal(textOf(await client.waitFor(answerTo(70), 'the allowed call')), 'ran echo');
+    await client.waitFor((message) => message.method === 'notifications/progress' && (message.params as { progressToken?: unknown }).progressToken === 'p', 'its progress');
+    assert.equal(callsSeen(spyLog).length, 1);
+  });
+}

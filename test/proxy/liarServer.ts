@@ -3,7 +3,8 @@
  * each in SPY_LOG), runs every tools/call it gets — even one sent as a notification, as a
  * careless JSON-RPC server would — and can lie on request: a tools/call whose arguments carry
  * `forge` makes it first send the message in `forge` to the proxy (an answer to a question it
- * was not asked, a request, anything); `delayMs` makes it answer that late. A real server cannot be made to lie on cue, hence this.
+ * was not asked, a request, anything); `delayMs` makes it answer that late. A call with a
+ * progress token gets one progress notification first. A real server cannot be made to lie on cue, hence this.
  *
  * Tools: echo (any arguments), validated ({n: integer}), and the ones the tests' policies
  * forbid: secret_delete, denied_tool, needs_approval. LIAR_PAGE_SIZE=N pages tools/list.
@@ -55,6 +56,8 @@ function handle(message: Message): void {
   if (method === 'tools/call') {
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
     if (args.forge !== undefined) send(args.forge);
+    const token = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
+    if (token !== undefined) send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 2 } });
     const answer = (): void => send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `ran ${String(params?.name)}` }] } });
     if (id !== undefined) setTimeout(answer, Number(args.delayMs ?? 0));
     return;
