@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { HttpRequestIds } from './httpRequestIds';
+import { SessionEventStore } from './sessionEventStore';
 import { INVALID_REQUEST, isRequest, isResponse, type JSONRPCMessage } from './jsonRpc';
 
 const MAX_BUFFERED = 1000;
@@ -30,7 +31,12 @@ export class HttpDownstream implements Transport {
     readonly sessionId: string,
     accepted?: () => void,
   ) {
-    this.inner = new StreamableHTTPServerTransport({ sessionIdGenerator: () => sessionId, ...(accepted ? { onsessioninitialized: () => accepted() } : {}) });
+    this.inner = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => sessionId,
+      // Streams carry event ids, so a client whose stream broke resumes it without losing answers.
+      eventStore: new SessionEventStore(),
+      ...(accepted ? { onsessioninitialized: () => accepted() } : {}),
+    });
     this.inner.onclose = () => {
       this.onclose?.();
       for (const listener of this.closeListeners) listener();
