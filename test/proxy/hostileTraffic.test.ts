@@ -8,28 +8,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { modes } from './helpers';
+import { modes, seededRandom } from './helpers';
 import { attack, auditLines, callsSeen, upstreamSaw } from './attackKit';
 import type { Message } from './rawClient';
 
 const MESSAGES = 10_000;
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOOLS = ['echo', 'validated', 'secret_delete', 'denied_tool', 'needs_approval', 'unknown_tool', 'Echo', 'echo ', 'secret_delete\u0000'];
 
 /** The generator: each call returns one message (or a batch) to send. */
 function hostileTraffic(seed: number, seen: () => Message[]): () => unknown {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   let nonce = 0;
   let fresh = 1000;

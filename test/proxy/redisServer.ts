@@ -4,28 +4,24 @@
  * SIGKILL loses no acknowledged admission), stopped by pid.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { tempFolder } from './helpers';
+import { freePort, tempFolder } from './helpers';
+
+export { freePort };
 
 export function ensureRedisInstalled(): string {
   const found = spawnSync('which', ['redis-server'], { encoding: 'utf8' });
   if (found.status === 0) return found.stdout.trim();
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  // Under the apt lock the code-server setup takes too, with the package lists fetched first:
+  // a new machine may have none yet.
+  const lock = join(process.env.TMPDIR ?? '/tmp', 'mcp-policy-apt.lock');
+  const install = 'apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server';
+  execFileSync('flock', [lock, 'sh', '-c', install], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   return spawnSync('which', ['redis-server'], { encoding: 'utf8' }).stdout.trim();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {

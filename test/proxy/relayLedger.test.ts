@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_IN_FLIGHT_PER_SIDE, RelayLedger, type OwnRequest } from '../../proxy/relayLedger';
+import { seededRandom } from './helpers';
 
 const noData = (): Record<string, never> => ({});
 const settleInto = (answers: unknown[]): OwnRequest['settle'] => (answer) => void answers.push(answer);
@@ -138,21 +139,10 @@ test('each side may have at most MAX_IN_FLIGHT_PER_SIDE requests in flight', () 
   empty(ledger);
 });
 
-/** A small deterministic generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('model check: random operations from both sides never cross sides and always end clean (seeded)', () => {
   for (const seed of [1, 2, 3, 42, 1234]) {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
     const ledger = new RelayLedger<{ n: number }>();
     /** What the model says each side may answer: ids given to it and not yet answered. */
