@@ -113,14 +113,14 @@ test('the README has an Install section after "Try it" naming the ways this file
   }
 });
 
-test('npm pack ships the CLI, the bundles, the schemas, README and LICENSE', () => {
+test('npm pack ships the CLI, the bundles, the schemas, README, CHANGELOG and LICENSE', () => {
   const packed = JSON.parse(succeeds(npm, ['pack', '--json', '--pack-destination', temp], repoRoot)) as { filename: string; files: { path: string }[] }[];
   const [entry] = packed;
   assert.ok(entry, 'npm pack --json printed no package');
   tarball = join(temp, entry.filename);
   assert.ok(existsSync(tarball), `npm pack wrote no ${tarball}`);
   const files = entry.files.map((file) => file.path);
-  for (const needed of ['dist/cli.js', 'dist/server.js', 'schemas/policy.schema.json', 'schemas/catalog.schema.json', 'README.md', 'LICENSE', 'package.json']) {
+  for (const needed of ['dist/cli.js', 'dist/server.js', 'schemas/policy.schema.json', 'schemas/catalog.schema.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'package.json']) {
     assert.ok(files.includes(needed), `the tarball lacks ${needed}`);
   }
 });
