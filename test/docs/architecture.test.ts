@@ -77,3 +77,17 @@ test('only client/ imports vscode (core, server, proxy and examples run outside 
   // The scan itself must see a real import: client/extension.ts has one.
   assert.match(readFileSync(join(repoRoot, 'client', 'extension.ts'), 'utf8'), importsVscode);
 });
+
+test('decision events are made only by the engine, and by the proxy\'s fail-closed denial', () => {
+  // ARCHITECTURE.md: the engine is the single place a call is decided. Where an event may be
+  // built (newDecisionEvent) and where a forwarding decision may be written as a literal:
+  const mayBuildEvents = ['core/engine.ts', 'proxy/relayAnswers.ts'];
+  const mayAllow = ['core/engine.ts'];
+  const files = ['core', 'server', 'proxy', 'client'].flatMap((folder) => sourceFiles(join(repoRoot, folder)));
+  const text = new Map(files.map((file) => [relative(repoRoot, file), readFileSync(file, 'utf8')]));
+  const building = [...text].filter(([path, source]) => path !== 'core/events.ts' && /\bnewDecisionEvent\s*\(/.test(source)).map(([path]) => path);
+  assert.deepEqual(building.sort(), [...mayBuildEvents].sort(), 'decision events built outside the engine');
+  const allowing = [...text].filter(([, source]) => /decision:\s*'(?:allowed|approved)'/.test(source)).map(([path]) => path);
+  assert.deepEqual(allowing, mayAllow, 'a forwarding decision written outside the engine');
+  assert.doesNotMatch(text.get('proxy/relayAnswers.ts') ?? '', /'(?:allowed|approved)'/, "the proxy's own events only refuse");
+});
