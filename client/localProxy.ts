@@ -124,7 +124,7 @@ export class LocalProxy implements vscode.Disposable {
     if (status.tokenFile) log().info(`Token file: ${status.tokenFile}`);
     log().info(`Clients of this workspace use the credential "${credential.name}" (mcp-policy token list; ${this.identity.registry.path})`);
     const notices: string[] = [];
-    if (movedFrom !== undefined) notices.push(`Port ${movedFrom}, this workspace's, is taken: the local proxy listens on ${status.port} now.`);
+    if (movedFrom !== undefined) notices.push(`This workspace's port ${movedFrom} is taken: the local proxy listens on ${status.port} now.`);
     if (credential.origin === 'renewed') notices.push(`The credential "${credential.name}" was revoked or its secret lost: it has a new token now.`);
     if (notices.length > 0) {
       for (const notice of notices) log().warn(notice);
