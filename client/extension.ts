@@ -12,6 +12,7 @@ import { createLog, errorMessage } from './log';
 import { registerMcpProvider } from './mcpProvider';
 import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
+import { TokenStore } from '../proxy/tokens';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -27,7 +28,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createLog();
   const store = new DecisionStore(readSettings().decisionsMax);
-  proxy = new LocalProxy(createProxyHost, createApprover());
+  // The workspace's port and credential outlive Stop/Start and reloads: see proxyIdentity.ts.
+  proxy = new LocalProxy(createProxyHost, createApprover(), { state: context.workspaceState, secrets: context.secrets, registry: new TokenStore() });
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);

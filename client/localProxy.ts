@@ -4,11 +4,19 @@ import type { ProxyHost, ProxyHostOptions, ProxyHostStatus, UpstreamOutcome } fr
 import { readSettings } from './config';
 import { errorMessage, log } from './log';
 import { locatePolicy } from './policyLocator';
+import { startOnWorkspacePort, workspaceCredential, type CredentialRegistry, type SecretStore, type WorkspaceCredential, type WorkspaceMemento } from './proxyIdentity';
 
 /** Async so the proxy's code (MCP SDK, ajv, HTTP server) loads on first start, not at activation. */
 export type ProxyHostFactory = (options: ProxyHostOptions) => Promise<ProxyHost>;
 
 export type ProxyState = 'stopped' | 'starting' | 'running' | 'stopping';
+
+/** Where the workspace's port and credential are kept (context.workspaceState, context.secrets). */
+export interface ProxyIdentityStores {
+  state: WorkspaceMemento;
+  secrets: SecretStore;
+  registry: CredentialRegistry;
+}
 
 /**
  * The local proxy running inside the extension host, as `mcp-policy serve` does: one HTTP
@@ -17,6 +25,7 @@ export type ProxyState = 'stopped' | 'starting' | 'running' | 'stopping';
  */
 export class LocalProxy implements vscode.Disposable {
   private host: ProxyHost | undefined;
+  private credential: WorkspaceCredential | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private _state: ProxyState = 'stopped';
   private _policy: vscode.Uri | undefined;
@@ -33,6 +42,7 @@ export class LocalProxy implements vscode.Disposable {
   constructor(
     private readonly factory: ProxyHostFactory,
     private readonly approver: Approver,
+    private readonly identity: ProxyIdentityStores,
   ) {}
 
   get state(): ProxyState {
@@ -43,8 +53,13 @@ export class LocalProxy implements vscode.Disposable {
     return this._state === 'running';
   }
 
+  /**
+   * The host's status, with the token clients of this workspace are given: the workspace's own
+   * credential (the host's per-start token stays in its token file for one-off use).
+   */
   get status(): ProxyHostStatus | undefined {
-    return this._state === 'running' ? this.host?.status : undefined;
+    const status = this._state === 'running' ? this.host?.status : undefined;
+    return status && this.credential ? { ...status, token: this.credential.token } : status;
   }
 
   /** The policy the proxy enforces (or last enforced). */
@@ -86,13 +101,41 @@ export class LocalProxy implements vscode.Disposable {
     this._policy = policy;
     const settings = readSettings();
     this.setState('starting');
+    let credential: WorkspaceCredential;
     let host: ProxyHost;
+    let status: ProxyHostStatus;
+    let movedFrom: number | undefined;
     try {
-      host = await this.factory({ policyPath: policy.fsPath, port: settings.proxyPort, approver: this.approver });
+      credential = await workspaceCredential(this.identity.state, this.identity.secrets, this.identity.registry, vscode.workspace.name);
+      const choice = await startOnWorkspacePort(this.identity.state, settings.proxyPort, (port) => this.launch(policy, port));
+      ({ host, status } = choice.started);
+      movedFrom = choice.movedFrom;
     } catch (error) {
       this.setState('stopped');
+      this.setProblem(errorMessage(error));
       throw error;
     }
+    this.host = host;
+    this.credential = credential;
+    this._problem = undefined;
+    this.setState('running');
+    log().info(`Local proxy listening on http://${status.host}:${status.port}/ for ${policy.fsPath}`);
+    for (const server of status.servers) log().info(`Guarded server ${server.name}: ${server.url}`);
+    if (status.tokenFile) log().info(`Token file: ${status.tokenFile}`);
+    log().info(`Clients of this workspace use the credential "${credential.name}" (mcp-policy token list; ${this.identity.registry.path})`);
+    const notices: string[] = [];
+    if (movedFrom !== undefined) notices.push(`This workspace's port ${movedFrom} is taken: the local proxy listens on ${status.port} now.`);
+    if (credential.origin === 'renewed') notices.push(`The credential "${credential.name}" was revoked or its secret lost: it has a new token now.`);
+    if (notices.length > 0) {
+      for (const notice of notices) log().warn(notice);
+      void this.tellCopyAgain(notices.join(' '));
+    }
+    return this.status;
+  }
+
+  /** One host on one port; a host that fails to start is stopped and forgotten. */
+  private async launch(policy: vscode.Uri, port: number): Promise<{ host: ProxyHost; status: ProxyHostStatus; port: number }> {
+    const host = await this.factory({ policyPath: policy.fsPath, port, approver: this.approver });
     host.on('decision', (event) => this.decided.fire(event));
     host.on('upstream', (outcome) => this.answered.fire(outcome));
     host.on('policy', (reload) => {
@@ -117,20 +160,18 @@ export class LocalProxy implements vscode.Disposable {
     });
     try {
       const status = await host.start();
-      this.host = host;
-      this._problem = undefined;
-      this.setState('running');
-      log().info(`Local proxy listening on http://${status.host}:${status.port}/ for ${policy.fsPath}`);
-      for (const server of status.servers) log().info(`Guarded server ${server.name}: ${server.url}`);
-      if (status.tokenFile) log().info(`Token file: ${status.tokenFile}`);
-      return status;
+      return { host, status, port: status.port };
     } catch (error) {
       host.removeAllListeners();
       await host.stop().catch(() => undefined);
-      this.setState('stopped');
-      this.setProblem(errorMessage(error));
       throw error;
     }
+  }
+
+  private async tellCopyAgain(notice: string): Promise<void> {
+    const copy = 'Copy Client Configuration';
+    const choice = await vscode.window.showWarningMessage(`${notice} MCP clients set up before need the configuration copied again.`, copy);
+    if (choice === copy) await vscode.commands.executeCommand('mcpPolicy.copyClientConfiguration');
   }
 
   private async doStop(): Promise<void> {
@@ -142,6 +183,7 @@ export class LocalProxy implements vscode.Disposable {
     } finally {
       host.removeAllListeners();
       this.host = undefined;
+      this.credential = undefined;
       this.setState('stopped');
       log().info('Local proxy stopped');
     }
