@@ -5,7 +5,8 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 // Single core modules, not the index: the index pulls in the engine and ajv, which activation does not need.
 import { catalogPathsFor, type ToolCatalog } from '../core/catalog';
 import { JsonDocument } from '../core/document';
-import type { Policy, Rule, ServerSection } from '../core/model';
+import type { Policy } from '../core/model';
+import { startingPolicy } from '../core/startingPolicy';
 import { errorMessage, log } from './log';
 
 const CATALOG_TIMEOUT_MS = 120_000;
@@ -65,45 +66,6 @@ function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: n
 
 function lastLine(text: string): string | undefined {
   return text.trim().split('\n').filter(Boolean).pop();
-}
-
-/**
- * A starting policy for every catalog server: default deny, read tools allowed, write tools
- * limited and checked against their input schema, execute and destructive tools on approval.
- * Upstreams are copied from the current policy when it has them.
- */
-export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly string[], target: string, current?: Policy): Policy {
-  const servers: Record<string, ServerSection> = {};
-  for (const name of catalog.serverNames()) {
-    const tools: Record<string, Rule> = {};
-    for (const tool of [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name))) {
-      switch (tool.risk.class) {
-        case 'read':
-          tools[tool.name] = {};
-          break;
-        case 'write':
-          tools[tool.name] = { limits: [{ counter: `${name}_writes`, window: 'minute', max: 20 }], validate_input: true };
-          break;
-        default:
-          // The reason is what the person asked to approve reads.
-          tools[tool.name] = { action: 'approve', reason: `${tool.risk.class} (${tool.risk.severity}): ${tool.risk.why}`, limits: [{ counter: `${name}_actions`, window: 'minute', max: 5 }], validate_input: true };
-      }
-    }
-    const upstream = current?.servers?.[name]?.upstream;
-    servers[name] = { ...(upstream ? { upstream } : {}), tools };
-  }
-  const folder = path.dirname(target);
-  return {
-    version: '1',
-    default: 'deny',
-    servers,
-    catalog: catalogFiles.map((file) => {
-      const relative = path.relative(folder, file).split(path.sep).join('/');
-      return relative.startsWith('.') ? relative : `./${relative}`;
-    }),
-    audit: { redact: ['*password*', '*token*', '*secret*'] },
-    approval: { timeout: 60 },
-  };
 }
 
 /** Writes the starting policy where the user picks (the workspace default when there is no policy yet) and opens it. */

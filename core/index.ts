@@ -18,3 +18,4 @@ export * from './semanticChecks';
 export * from './suggest';
 export * from './globIndex';
 export * from './semanticCache';
+export * from './startingPolicy';

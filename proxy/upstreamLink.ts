@@ -10,6 +10,7 @@ import { abortIsolatingFetch } from './abortIsolatingFetch';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
 import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RpcRequest } from './jsonRpc';
+import { resolveUpstreamReferences } from './upstreamReferences';
 
 export interface UpstreamLinkOptions {
   server: string;
@@ -153,7 +154,7 @@ export class UpstreamLink {
   }
 
   private createTransport(): Transport {
-    const upstream = this.options.upstream;
+    const upstream = resolveUpstreamReferences(this.options.upstream, `servers.${this.options.server}.upstream`);
     if (isUrlUpstream(upstream)) {
       return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: abortIsolatingFetch() });
     }
