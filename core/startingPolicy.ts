@@ -11,8 +11,9 @@ import type { Policy, Rule, ServerSection } from './model';
  */
 export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly string[], target: string, current?: Policy): Policy {
   const servers: Record<string, ServerSection> = {};
-  const names = [...catalog.serverNames()];
-  for (const name of Object.keys(current?.servers ?? {})) if (!names.includes(name)) names.push(name);
+  // The current policy's order first (the order its author chose), then catalog-only servers.
+  const names = Object.keys(current?.servers ?? {});
+  for (const name of catalog.serverNames()) if (!names.includes(name)) names.push(name);
   for (const name of names) {
     const tools: Record<string, Rule> = {};
     for (const tool of [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name))) {
