@@ -14,9 +14,10 @@ export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly stri
   // The current policy's order first (the order its author chose), then catalog-only servers.
   const names = Object.keys(current?.servers ?? {});
   for (const name of catalog.serverNames()) if (!names.includes(name)) names.push(name);
+  const catalogued = new Set(catalog.serverNames());
   for (const name of names) {
     const tools: Record<string, Rule> = {};
-    for (const tool of [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const tool of catalogued.has(name) ? [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name)) : []) {
       switch (tool.risk.class) {
         case 'read':
           tools[tool.name] = {};

@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_POLICY_NAME = 'mcp-policy.json';
 
 export const initCommand: CommandSpec = {
-  usage: 'init [--project DIR] [--config FILE]... [--server NAME]... [--yes] [--out POLICY] [--force] [--timeout SECONDS]',
+  usage: 'init [--project DIR] [--config FILE]... [--server NAME]... [--yes] [--out POLICY] [--force] [--no-catalog] [--timeout SECONDS]',
   summary: "write a policy guarding the MCP servers of this project's and this user's client configurations (VS Code, Claude Code, Cursor, Claude Desktop, Windsurf, Gemini CLI)",
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -31,6 +31,7 @@ export const initCommand: CommandSpec = {
         out: { type: 'string' },
         force: { type: 'boolean' },
         timeout: { type: 'string' },
+        'no-catalog': { type: 'boolean' },
       },
     });
     void positionals;
@@ -53,7 +54,7 @@ export const initCommand: CommandSpec = {
       process.stderr.write('mcp-policy init: no server chosen; nothing written\n');
       return 1;
     }
-    const written = await writeStartingPolicy(chosen, out, timeoutMs);
+    const written = await writeStartingPolicy(chosen, out, values['no-catalog'] ? 0 : timeoutMs);
     refreshLauncher();
     const configs = [...new Set(chosen.map((server) => server.file))];
     process.stdout.write(
@@ -134,8 +135,9 @@ export async function writeStartingPolicy(chosen: readonly ConfigServer[], out: 
   }
   const captured: Record<string, CatalogServer> = {};
   const failed: string[] = [];
+  // A timeout of 0: no catalog run (init --no-catalog); every tool stays denied until one is made.
   await Promise.all(
-    [...byName].map(async ([name, server]) => {
+    [...byName].filter(() => timeoutMs > 0).map(async ([name, server]) => {
       try {
         captured[name] = await captureCatalog(catalogUpstream(server, name), { defaultCwd: folder, timeoutMs });
         process.stdout.write(`${name}: ${captured[name].tools.length} tools\n`);
