@@ -1,4 +1,4 @@
-import { isUrlUpstream, type Upstream } from '../core';
+import { isUrlUpstream, type Upstream } from '../core/model';
 
 /**
  * Secrets stay out of the policy: an upstream's strings may hold `${env:NAME}` (or

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { isUrlUpstream, type Policy, type Upstream } from '../../core';
+import { isUrlUpstream, type Policy, type Upstream } from '../../core/model';
 import { configLocations, type ConfigLocation } from './formats';
 import { readClientConfig, type ConfigServer, type ReadOptions } from './readConfig';
 

@@ -15,7 +15,7 @@ interface Backup {
   /** The file as the last wrap wrote it. */
   wrapped: string;
   /** Each wrapped entry's original value, by its JSON path, for when the file changed since. */
-  entries: Array<{ path: JSONPath; value: unknown }>;
+  entries: Array<{ path: JSONPath; value: unknown; removed?: boolean }>;
 }
 
 export interface WrapOptions extends ReadOptions {
@@ -97,16 +97,40 @@ export function wrapFile(file: string, options: WrapOptions): WrapResult {
   const text = readFileSync(file, 'utf8');
   const result = wrapText(text, file, options);
   if (result.wrapped.length === 0) return result;
+  saveWithBackup(file, text, result.text, result.wrapped.map((entry) => ({ path: entry.path, value: entry.original })));
+  return result;
+}
+
+/** Writes `changed` over `file` and records what unwrap needs to undo it. */
+function saveWithBackup(file: string, text: string, changed: string, changedEntries: Backup['entries']): void {
   const previous = readBackup(file);
   // A file changed since the last wrap (Claude Code rewrites ~/.claude.json as it runs) can no
   // longer be restored byte for byte: unwrap then restores each entry and keeps the rest.
   const original = previous ? (previous.wrapped === text ? previous.original : null) : text;
-  const entries = [...(previous?.entries ?? []).filter((kept) => !result.wrapped.some((entry) => samePath(entry.path, kept.path)))];
-  for (const entry of result.wrapped) entries.push({ path: entry.path, value: entry.original });
-  const backup: Backup = { version: 1, original, wrapped: result.text, entries };
+  const entries = [...(previous?.entries ?? []).filter((kept) => !changedEntries.some((entry) => samePath(entry.path, kept.path)))];
+  entries.push(...changedEntries);
+  const backup: Backup = { version: 1, original, wrapped: changed, entries };
   writeFileSync(backupPath(file), `${JSON.stringify(backup, null, 2)}\n`, { mode: statSync(file).mode & 0o777 });
-  writeFileSync(file, result.text);
-  return result;
+  writeFileSync(file, changed);
+}
+
+/**
+ * Takes entries out of a client file (VS Code's `.vscode/mcp.json`, whose servers the
+ * extension's local proxy then offers guarded), with the same backup as wrap: unwrap puts
+ * them back. Returns the names taken out.
+ */
+export function moveOutFile(file: string, names: readonly string[], options: ReadOptions = {}): string[] {
+  const text = readFileSync(file, 'utf8');
+  const formatting = formattingOf(text);
+  let changed = text;
+  const moved: Backup['entries'] = [];
+  for (const server of readClientConfig(text, file, options)) {
+    if (!names.includes(server.name)) continue;
+    changed = applyEdits(changed, modify(changed, server.path, undefined, { formattingOptions: formatting }));
+    moved.push({ path: server.path, value: server.entry, removed: true });
+  }
+  if (moved.length > 0) saveWithBackup(file, text, changed, moved);
+  return moved.map((entry) => String(entry.path.at(-1)));
 }
 
 export interface UnwrapResult {
@@ -138,8 +162,8 @@ export function unwrapFile(file: string): UnwrapResult {
   for (const entry of backup.entries) {
     let current: unknown = document;
     for (const key of entry.path) current = current && typeof current === 'object' ? (current as Record<string, unknown>)[String(key)] : undefined;
-    // An entry the user has changed or removed since is theirs now.
-    if (!isWrappedEntry(current)) continue;
+    // An entry the user has changed since is theirs now; one taken out (moveOutFile) comes back.
+    if (entry.removed ? current !== undefined : !isWrappedEntry(current)) continue;
     restored = applyEdits(restored, modify(restored, entry.path, entry.value, { formattingOptions: formatting }));
     done.push(String(entry.path.at(-1)));
   }

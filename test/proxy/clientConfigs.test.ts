@@ -4,7 +4,7 @@ import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node
 import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { readClientConfig } from '../../proxy/clientConfigs/readConfig';
-import { backupPath, unwrapFile, wrapFile, wrapText } from '../../proxy/clientConfigs/wrapConfig';
+import { backupPath, moveOutFile, unwrapFile, wrapFile, wrapText } from '../../proxy/clientConfigs/wrapConfig';
 import { splitCommandLine } from '../../proxy/commandLine';
 import { resolveUpstreamReferences, UnresolvedReferenceError } from '../../proxy/upstreamReferences';
 import { repoRoot, tempFolder } from './helpers';
@@ -177,4 +177,22 @@ test('references resolve from the environment at start; a missing one names the 
   assert.deepEqual(resolveUpstreamReferences(upstream, 'servers.s.upstream', { T: 'secret', MCP_POLICY_INPUT_K: 'v' }), { command: 'x', env: { TOKEN: 'secret', MODE: 'fast' }, args: ['--key=v'] });
   assert.throws(() => resolveUpstreamReferences(upstream, 'servers.s.upstream', { T: 'secret' }), (error: Error) => error instanceof UnresolvedReferenceError && /servers\.s\.upstream\.args\[0\]: \$\{input:k\} has no value/.test(error.message));
   assert.throws(() => resolveUpstreamReferences({ url: 'http://h/mcp', headers: { A: '${env:NOPE}' } }, 'servers.h.upstream', {}), /servers\.h\.upstream\.headers\.A: \$\{env:NOPE\} is not set/);
+});
+
+test('moving servers out of .vscode/mcp.json (Guard These Servers) and back: byte for byte, or entry by entry after an edit', (t) => {
+  const folder = tempFolder(t);
+  const file = join(folder, '.vscode', 'mcp.json');
+  cpSync(join(project, '.vscode'), join(folder, '.vscode'), { recursive: true });
+  const original = readFileSync(file, 'utf8');
+  assert.deepEqual(moveOutFile(file, ['filesystem', 'memory']), ['filesystem', 'memory']);
+  const moved = readFileSync(file, 'utf8');
+  assert.deepEqual(readClientConfig(moved, file).map((server) => server.name), ['crm']);
+  assert.ok(moved.includes('// VS Code asks for this once'), 'comments kept');
+  assert.equal(unwrapFile(file).restored, 'bytes');
+  assert.equal(readFileSync(file, 'utf8'), original);
+
+  moveOutFile(file, ['memory']);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"crm": {', '"crm2": {'));
+  assert.equal(unwrapFile(file).restored, 'entries');
+  assert.deepEqual(readClientConfig(readFileSync(file, 'utf8'), file).map((server) => server.name).sort(), ['crm2', 'filesystem', 'memory']);
 });
