@@ -7,6 +7,7 @@ import { catalogPathsFor, type ToolCatalog } from '../core/catalog';
 import { JsonDocument } from '../core/document';
 import type { Policy } from '../core/model';
 import { startingPolicy } from '../core/startingPolicy';
+import { readSettings } from './config';
 import { errorMessage, log } from './log';
 
 const CATALOG_TIMEOUT_MS = 120_000;
@@ -42,7 +43,7 @@ export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promi
   return files;
 }
 
-function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+export function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     // In desktop VS Code execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
     const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,23 +69,41 @@ function lastLine(text: string): string | undefined {
   return text.trim().split('\n').filter(Boolean).pop();
 }
 
-/** Writes the starting policy where the user picks (the workspace default when there is no policy yet) and opens it. */
-export async function createPolicyFromCatalog(catalog: ToolCatalog, catalogFiles: readonly string[], currentPolicy: vscode.Uri | undefined): Promise<void> {
+/**
+ * Writes the starting policy into the policy the proxy enforces: the workspace default when
+ * there is none yet, or, after the user confirms, over the current one (its upstreams kept).
+ * "Save as Draft…" writes a separate file instead, which the proxy does not enforce.
+ */
+export async function createPolicyFromCatalog(catalog: ToolCatalog, catalogFiles: readonly string[], currentPolicy: vscode.Uri | undefined, offerGuard = false): Promise<void> {
   if (catalog.isEmpty) {
+    if (offerGuard) {
+      const choice = await vscode.window.showWarningMessage('There is no tool catalog yet, but .vscode/mcp.json has MCP servers: Guard These Servers writes the policy from them, with their catalog.', 'Guard These Servers');
+      if (choice) await vscode.commands.executeCommand('mcpPolicy.guardServers');
+      return;
+    }
     void vscode.window.showWarningMessage('There is no tool catalog yet: run "MCP Policy: Refresh Tool Catalog" first, or add an mcp-policy.catalog.json.');
     return;
   }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   let target: vscode.Uri | undefined;
   if (!currentPolicy && folder) {
-    target = vscode.Uri.joinPath(folder, '.vscode', 'mcp-policy.json');
-  } else {
-    const near = currentPolicy ? vscode.Uri.joinPath(currentPolicy, '..') : folder;
-    target = await vscode.window.showSaveDialog({
-      title: 'Save the starting policy',
-      ...(near ? { defaultUri: vscode.Uri.joinPath(near, 'starting.mcp-policy.json') } : {}),
-      filters: { 'MCP policy': ['json', 'jsonc'] },
-    });
+    target = vscode.Uri.joinPath(folder, readSettings(folder).policyFile);
+  } else if (currentPolicy) {
+    const replace = `Replace ${vscode.workspace.asRelativePath(currentPolicy)}`;
+    const choice = await vscode.window.showWarningMessage(
+      `Write the starting policy into ${vscode.workspace.asRelativePath(currentPolicy)}, the policy the local proxy enforces? Its rules are replaced; its upstreams are kept.`,
+      { modal: true },
+      replace,
+      'Save as Draft…',
+    );
+    if (choice === replace) target = currentPolicy;
+    else if (choice === 'Save as Draft…') {
+      target = await vscode.window.showSaveDialog({
+        title: 'Save the starting policy as a draft (not enforced)',
+        defaultUri: vscode.Uri.joinPath(currentPolicy, '..', 'starting.mcp-policy.json'),
+        filters: { 'MCP policy': ['json', 'jsonc'] },
+      });
+    }
   }
   if (!target) return;
   let current: Policy | undefined;

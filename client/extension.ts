@@ -12,6 +12,9 @@ import { createLog, errorMessage } from './log';
 import { registerMcpProvider } from './mcpProvider';
 import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
+import { GuardState } from './guardState';
+import { registerStarterSnippet } from './starterSnippet';
+import { installLauncher } from '../proxy/launcher';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -31,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);
+  const guard = new GuardState(locatePolicy);
 
   context.subscriptions.push(
     log,
@@ -42,7 +46,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerMcpProvider(localProxy),
     localProxy.onDecision((event) => store.add(event)),
     localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
-    ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, languageClient: () => languageClient }),
+    guard,
+    registerStarterSnippet(),
+    localProxy.onDidChange(() => guard.schedule()),
+    ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, guard, languageClient: () => languageClient }),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (change.affectsConfiguration(`${SECTION}.decisions.max`)) store.setMax(readSettings().decisionsMax);
       if (change.affectsConfiguration(`${SECTION}.policyFile`)) catalog.scheduleReload();
@@ -54,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The language server runs in untrusted workspaces too: it only reads the policy and its
   // catalogs. Its client library is loaded after activate() returns so the views appear first.
   void startLanguageClient(context, started);
+  refreshLauncher(context);
   autoStart(localProxy);
   const now = performance.now();
   const own = loaded - loadStarted + (now - started);
@@ -61,6 +69,16 @@ export function activate(context: vscode.ExtensionContext): void {
     `MCP Policy activated in ${own.toFixed(1)} ms (${(loaded - loadStarted).toFixed(1)} ms loading the bundle, ${(now - started).toFixed(1)} ms in activate(); ` +
       `the extension host called activate() ${(started - loaded).toFixed(1)} ms after loading it)`,
   );
+}
+
+/** Points the launcher that wrapped client configurations run at this install (see proxy/launcher.ts). */
+function refreshLauncher(context: vscode.ExtensionContext): void {
+  try {
+    const version = (context.extension.packageJSON as { version?: string }).version ?? '0.0.0';
+    installLauncher({ cli: context.asAbsolutePath('dist/cli.js'), node: process.execPath, version });
+  } catch (error) {
+    createLog().warn(`The mcp-policy launcher was not refreshed: ${errorMessage(error)}`);
+  }
 }
 
 async function startLanguageClient(context: vscode.ExtensionContext, started: number): Promise<void> {
