@@ -34,7 +34,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);
-  const guard = new GuardState(locatePolicy);
+  const guard = new GuardState(locatePolicy, () => localProxy.running);
 
   context.subscriptions.push(
     log,

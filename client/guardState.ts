@@ -67,7 +67,11 @@ export class GuardState implements vscode.Disposable {
   private warned = '';
   current: GuardSnapshot = { config: undefined, unguarded: [], bypassing: [], policy: undefined, canUnguard: false };
 
-  constructor(private readonly locatePolicy: () => Promise<vscode.Uri | undefined>) {
+  constructor(
+    private readonly locatePolicy: () => Promise<vscode.Uri | undefined>,
+    /** Whether the local proxy offers the guarded servers to VS Code's agent now. */
+    private readonly guarding: () => boolean,
+  ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/{.vscode/mcp.json,.vscode/mcp.json.mcp-policy-backup.json,*mcp-policy.json,*mcp-policy.jsonc}');
     const soon = (): void => this.schedule();
     this.subscriptions.push(
@@ -92,7 +96,8 @@ export class GuardState implements vscode.Disposable {
     await vscode.commands.executeCommand('setContext', 'mcpPolicy.unguardedServers', state.unguarded.length + state.bypassing.length > 0);
     await vscode.commands.executeCommand('setContext', 'mcpPolicy.canUnguard', state.canUnguard);
     this.publish(state);
-    const key = state.bypassing.map((entry) => entry.server.name).join(',');
+    // Both copies reach the agent only while the local proxy offers the guarded one.
+    const key = this.guarding() ? state.bypassing.map((entry) => entry.server.name).join(',') : '';
     if (key && key !== this.warned) {
       this.warned = key;
       const names = state.bypassing.map((entry) => entry.server.name).join(', ');

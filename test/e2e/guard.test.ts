@@ -4,7 +4,8 @@
 //   2. after it, the policy and its catalog exist and "MCP: List Servers" lists each server once,
 //      guarded;
 //   3. an SDK client's allowed and denied calls through the guarded server show in Decisions;
-//   4. Unguard restores .vscode/mcp.json byte for byte.
+//   4. Unguard restores .vscode/mcp.json byte for byte;
+//   5. with the proxy on, the restored (unguarded) twins get a warning whose fix guards them again.
 // Screenshots go to test-results/e2e/guard-*.png.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -190,5 +191,18 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
     await ui!.waitForNotification(/Restored \.vscode\/mcp\.json as it was/, 10_000);
     assert.equal(existsSync(`${config}.mcp-policy-backup.json`), false);
     await ui!.screenshot('guard-5-unguarded');
+  });
+
+  await step('5. an unguarded server next to its guarded twin gets a warning whose fix guards it again', async () => {
+    await ui!.runCommand('MCP Policy: Start Local Proxy');
+    const warning = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /filesystem, memory are in \.vscode\/mcp\.json unguarded, next to the guarded one/ });
+    await warning.waitFor({ state: 'visible', timeout: 20_000 });
+    await ui!.screenshot('guard-6-bypass-warning');
+    await warning.getByRole('button', { name: 'Guard These Servers' }).click();
+    await poll('the servers moved out again', () => (!readFileSync(config, 'utf8').includes('mcp-server-memory') ? true : undefined), 30_000);
+    const rows = await listServers();
+    await page.keyboard.press('Escape');
+    assert.equal(rows.filter((row) => row.startsWith('memory')).length, 1, JSON.stringify(rows));
+    await ui!.screenshot('guard-7-guarded-again');
   });
 });
