@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { LAUNCHER_NAME } from './clientConfigs/serverEntry';
 
 /**
@@ -75,3 +75,23 @@ export function installLauncher(options: { cli: string; node: string; version: s
   renameSync(temporary, path);
   return path;
 }
+
+/** This install's version, from the package.json above dist/ (or out/proxy/). */
+function ownVersion(cli: string): string {
+  for (const candidate of [join(dirname(cli), '..', 'package.json'), join(dirname(cli), '..', '..', 'package.json')]) {
+    try {
+      const parsed = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (parsed.name === 'mcp-policy' && parsed.version) return parsed.version;
+    } catch {
+      // next
+    }
+  }
+  return '0.0.0';
+}
+
+/** Points the stable launcher at this CLI (see launcher.ts); returns its path. */
+export function refreshLauncher(): string {
+  const cli = resolve(process.argv[1] ?? __filename);
+  return installLauncher({ cli, node: process.execPath, version: ownVersion(cli) });
+}
+

@@ -11,7 +11,7 @@ import { CLIENT_LABELS, clientOfPath } from '../clientConfigs/formats';
 import { describeUpstream, discoverConfigs, nameServers, readConfigs, relativeToPolicy, type FileServers } from '../clientConfigs/policyImport';
 import type { ConfigServer } from '../clientConfigs/readConfig';
 import { resolveUpstreamReferences } from '../upstreamReferences';
-import { refreshLauncher } from './wrap';
+import { refreshLauncher } from '../launcher';
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_POLICY_NAME = 'mcp-policy.json';

@@ -1,32 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzePolicy } from '../../core';
 import { UsageError, type CommandSpec } from '../cliSupport';
 import { CLIENT_LABELS, clientOfPath } from '../clientConfigs/formats';
 import { policyServerFor, readConfigs } from '../clientConfigs/policyImport';
 import { backupPath, unwrapFile, wrapFile } from '../clientConfigs/wrapConfig';
-import { installLauncher } from '../launcher';
+import { refreshLauncher } from '../launcher';
 import { DEFAULT_POLICY_NAME, writeStartingPolicy } from './init';
-
-/** This install's version, from the package.json above dist/ (or out/proxy/). */
-function ownVersion(cli: string): string {
-  for (const candidate of [join(dirname(cli), '..', 'package.json'), join(dirname(cli), '..', '..', 'package.json')]) {
-    try {
-      const parsed = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (parsed.name === 'mcp-policy' && parsed.version) return parsed.version;
-    } catch {
-      // next
-    }
-  }
-  return '0.0.0';
-}
-
-/** Points the stable launcher at this CLI (see launcher.ts); returns its path. */
-export function refreshLauncher(): string {
-  const cli = resolve(process.argv[1] ?? __filename);
-  return installLauncher({ cli, node: process.execPath, version: ownVersion(cli) });
-}
 
 export const wrapCommand: CommandSpec = {
   usage: 'wrap CONFIG... [--policy POLICY] [--server NAME]...',
