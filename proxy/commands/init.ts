@@ -98,15 +98,21 @@ async function choose(listed: ConfigServer[], names: readonly string[] | undefin
   }
   if (all) return listed;
   if (!process.stdin.isTTY) throw new UsageError('choose the servers with --server NAME (repeatable) or take them all with --yes; stdin is not a terminal');
-  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  const prompt = createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  const ask = (): boolean => process.stdout.write('Servers to guard (numbers like 1,3, "all", or "none") [all]: ');
   try {
-    for (;;) {
-      const answer = (await prompt.question(`Servers to guard (numbers like 1,3, "all", or empty to stop) [all]: `)).trim().toLowerCase();
+    // Lines from the async iterator, not question(): lines typed ahead are kept, not dropped.
+    ask();
+    for await (const line of prompt) {
+      const answer = line.trim().toLowerCase();
       if (answer === '' || answer === 'all' || answer === 'a') return listed;
+      if (answer === 'none' || answer === 'n' || answer === 'q') return [];
       const picks = answer.split(/[\s,]+/).map((part) => Number(part));
-      if (picks.every((pick) => Number.isInteger(pick) && pick >= 1 && pick <= listed.length)) return picks.map((pick) => listed[pick - 1]!);
+      if (picks.every((pick) => Number.isInteger(pick) && pick >= 1 && pick <= listed.length)) return [...new Set(picks)].map((pick) => listed[pick - 1]!);
       process.stdout.write(`  pick numbers between 1 and ${listed.length}\n`);
+      ask();
     }
+    return [];
   } finally {
     prompt.close();
   }

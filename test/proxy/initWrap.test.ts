@@ -154,3 +154,20 @@ test('the Inspector CLI drops a second --: proxy takes the upstream from the pol
   assert.equal(viaCommand.status, 0, viaCommand.stderr);
   assert.match(viaCommand.stdout, /POLICY APPROVAL REJECTED/);
 });
+
+test('init in a terminal asks which servers to guard (a pseudo-terminal through util-linux script)', (t) => {
+  const w = world(t);
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!hasScript) {
+    t.skip('util-linux "script" is not installed');
+    return;
+  }
+  const quoted = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, cli, 'init', '--no-catalog', '--config', join(w.project, '.vscode', 'mcp.json')].map(quoted).join(' ');
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: w.project, env: w.env, input: 'x\n2,3\n', encoding: 'utf8', timeout: 30_000 });
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.match(result.stdout, /\[2\] memory: mcp-server-memory/);
+  assert.match(result.stdout, /pick numbers between 1 and 3/);
+  const policy = JSON.parse(readFileSync(join(w.project, 'mcp-policy.json'), 'utf8')) as PolicyShape;
+  assert.deepEqual(Object.keys(policy.servers), ['memory', 'crm']);
+});
