@@ -43,10 +43,10 @@ export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promi
   return files;
 }
 
-export function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+export function runCli(cliPath: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     // In desktop VS Code execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ...extraEnv, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -31,7 +31,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (!uri) throw new Error('No policy file in this workspace. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
     return uri;
   };
-  const guardDeps = { cliPath: context.asAbsolutePath('dist/cli.js'), proxy, state: deps.guard, catalog, languageClient: deps.languageClient };
+  const guardDeps = { cliPath: context.asAbsolutePath('dist/cli.js'), secrets: context.secrets, proxy, state: deps.guard, catalog, languageClient: deps.languageClient };
   const register = (id: string, run: (...args: never[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
       try {

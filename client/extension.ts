@@ -14,6 +14,7 @@ import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
 import { GuardState } from './guardState';
 import { registerStarterSnippet } from './starterSnippet';
+import { supplyPolicyInputs } from './inputValues';
 import { installLauncher } from '../proxy/launcher';
 
 // Loaded on first start: most users open the views long before they start the proxy.
@@ -30,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createLog();
   const store = new DecisionStore(readSettings().decisionsMax);
-  proxy = new LocalProxy(createProxyHost, createApprover());
+  proxy = new LocalProxy(createProxyHost, createApprover(), (policy) => supplyPolicyInputs(context.secrets, policy));
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);

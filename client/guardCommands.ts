@@ -11,10 +11,12 @@ import type { CatalogView } from './catalogView';
 import { readSettings, SECTION } from './config';
 import type { GuardState } from './guardState';
 import type { LocalProxy } from './localProxy';
+import { inputEnvironment, inputValues } from './inputValues';
 import { log } from './log';
 
 export interface GuardDeps {
   cliPath: string;
+  secrets: vscode.SecretStorage;
   proxy: LocalProxy;
   state: GuardState;
   catalog: CatalogView;
@@ -39,18 +41,23 @@ export async function guardServers(deps: GuardDeps): Promise<void> {
     return;
   }
   let policy = state.policy?.fsPath;
+  // Inputs the servers use (API keys VS Code asks for): asked once, kept in secret storage, given
+  // to the catalog run and to the local proxy, never written into the policy.
+  const inputs = await inputValues(deps.secrets, servers.map((server) => server.upstream));
+  if (!inputs) return;
+  const inputEnv = inputEnvironment(inputs);
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy: guarding the servers of .vscode/mcp.json…' }, async () => {
     if (!policy) {
       const target = path.resolve(folder, readSettings().policyFile);
       const names = state.unguarded.flatMap((server) => ['--server', server.name]);
-      const { code, output } = await runCli(deps.cliPath, ['init', '--config', config, ...names, '--out', target, '--project', folder], folder);
+      const { code, output } = await runCli(deps.cliPath, ['init', '--config', config, ...names, '--out', target, '--project', folder], folder, inputEnv);
       for (const line of output.split('\n')) if (line.trim()) log().info(`init: ${line}`);
       // Exit 1 with the policy written: a server did not answer its tools/list; its tools stay denied.
       if (!fs.existsSync(target)) throw new Error(output.trim().split('\n').pop() ?? `mcp-policy init exited with ${String(code)}`);
       policy = target;
     } else if (state.unguarded.length > 0) {
       addToPolicy(policy, state.unguarded);
-      const { output } = await runCli(deps.cliPath, ['catalog', policy], path.dirname(policy));
+      const { output } = await runCli(deps.cliPath, ['catalog', policy], path.dirname(policy), inputEnv);
       for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
     }
     moveOutFile(config, servers.map((server) => server.name), { client: 'vscode' });

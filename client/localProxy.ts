@@ -33,6 +33,8 @@ export class LocalProxy implements vscode.Disposable {
   constructor(
     private readonly factory: ProxyHostFactory,
     private readonly approver: Approver,
+    /** Runs before the upstreams start, e.g. to supply the VS Code inputs they refer to. */
+    private readonly beforeStart?: (policy: vscode.Uri) => Promise<void>,
   ) {}
 
   get state(): ProxyState {
@@ -84,6 +86,7 @@ export class LocalProxy implements vscode.Disposable {
     const policy = await locatePolicy();
     if (!policy) throw new Error('No policy file found. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
     this._policy = policy;
+    await this.beforeStart?.(policy);
     const settings = readSettings();
     this.setState('starting');
     let host: ProxyHost;

@@ -15,6 +15,17 @@ export function inputVariable(id: string): string {
 
 export class UnresolvedReferenceError extends Error {}
 
+/**
+ * Input values supplied in-process by the VS Code extension, whose local proxy runs in the
+ * extension host: kept here rather than in process.env, which every process the extension
+ * host starts would inherit.
+ */
+const suppliedInputs = new Map<string, string>();
+
+export function supplyInputs(values: Record<string, string>): void {
+  for (const [id, value] of Object.entries(values)) suppliedInputs.set(id, value);
+}
+
 /** Whether a string holds a reference the proxy resolves. */
 export function hasReference(text: string): boolean {
   REFERENCE.lastIndex = 0;
@@ -25,8 +36,9 @@ export function hasReference(text: string): boolean {
 export function inputIds(value: unknown): string[] {
   const found = new Set<string>();
   const visit = (item: unknown): void => {
-    if (typeof item === 'string') for (const match of item.matchAll(REFERENCE)) if (match[1] === 'input') found.add(match[2]!);
-    else if (Array.isArray(item)) item.forEach(visit);
+    if (typeof item === 'string') {
+      for (const match of item.matchAll(REFERENCE)) if (match[1] === 'input') found.add(match[2]!);
+    } else if (Array.isArray(item)) item.forEach(visit);
     else if (item && typeof item === 'object') Object.values(item).forEach(visit);
   };
   visit(value);
@@ -36,7 +48,7 @@ export function inputIds(value: unknown): string[] {
 function resolveText(text: string, where: string, env: NodeJS.ProcessEnv): string {
   return text.replace(REFERENCE, (whole, kind: string, name: string, fallback: string | undefined) => {
     const variable = kind === 'env' ? name : inputVariable(name);
-    const value = env[variable];
+    const value = (kind === 'input' ? suppliedInputs.get(name) : undefined) ?? env[variable];
     if (value !== undefined && value !== '') return value;
     if (fallback !== undefined) return fallback;
     throw new UnresolvedReferenceError(

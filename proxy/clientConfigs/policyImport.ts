@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { isUrlUpstream, type Policy, type Upstream } from '../../core/model';
 import { configLocations, type ConfigLocation } from './formats';
@@ -37,13 +37,17 @@ export function sameUpstream(a: Upstream, b: Upstream, policyFolder: string): bo
   return isDeepStrictEqual(comparable(a, policyFolder), comparable(b, policyFolder));
 }
 
-/** A project's folder as the policy's own folder, so a policy moved with its project keeps working. */
+/**
+ * A project's folder relative to the policy (the proxy runs a command beside the policy by
+ * default), so a policy moved with its project keeps working; folders elsewhere stay absolute.
+ */
 export function relativeToPolicy(upstream: Upstream, policyFolder: string): Upstream {
-  if (isUrlUpstream(upstream) || upstream.cwd === undefined) return upstream;
-  const cwd = resolve(upstream.cwd);
-  if (cwd !== resolve(policyFolder)) return upstream;
+  if (isUrlUpstream(upstream) || upstream.cwd === undefined || !isAbsolute(upstream.cwd)) return upstream;
+  const relativeCwd = relative(resolve(policyFolder), resolve(upstream.cwd));
   const { cwd: _dropped, ...rest } = upstream;
-  return rest;
+  if (relativeCwd === '') return rest;
+  if (relativeCwd.startsWith(`..${sep}..`) || isAbsolute(relativeCwd)) return upstream;
+  return { ...rest, cwd: relativeCwd.split(sep).join('/') };
 }
 
 /**

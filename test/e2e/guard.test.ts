@@ -39,10 +39,13 @@ async function poll<T>(what: string, read: () => T | undefined, timeoutMs: numbe
   }
 }
 
-function mcpJson(dataDir: string, memoryFile: string): string {
+function mcpJson(dataDir: string): string {
   return [
     '// The workspace\'s MCP servers, as VS Code users write them',
     '{',
+    '  "inputs": [',
+    '    { "type": "promptString", "id": "memory-file", "description": "Where the knowledge graph is kept" }',
+    '  ],',
     '  "servers": {',
     '    "filesystem": {',
     '      "type": "stdio",',
@@ -52,7 +55,7 @@ function mcpJson(dataDir: string, memoryFile: string): string {
     '    // knowledge graph kept in a file of its own',
     '    "memory": {',
     `      "command": ${JSON.stringify(bin('mcp-server-memory'))},`,
-    `      "env": { "MEMORY_FILE_PATH": ${JSON.stringify(memoryFile)} },`,
+    '      "env": { "MEMORY_FILE_PATH": "${input:memory-file}" },',
     '    }',
     '  }',
     '}',
@@ -71,7 +74,8 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'hello.txt'), 'hello\n');
   const config = join(workspace, '.vscode', 'mcp.json');
-  const original = mcpJson(dataDir, join(temp, 'memory.jsonl'));
+  const original = mcpJson(dataDir);
+  const memoryFile = join(temp, 'memory.jsonl');
   writeFileSync(config, original);
   const policyFile = join(workspace, '.vscode', 'mcp-policy.json');
   const catalogFile = join(workspace, '.vscode', 'mcp-policy.catalog.json');
@@ -137,12 +141,20 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
 
   await step('2. Guard These Servers writes the policy and catalog; MCP: List Servers lists each server once, guarded', async () => {
     await decisions.getByRole('button', { name: 'Guard These Servers' }).click();
+    // memory's MEMORY_FILE_PATH is a VS Code input: asked once, with the input's own description.
+    const input = page.locator('.quick-input-widget').filter({ hasText: 'Where the knowledge graph is kept' });
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await ui!.screenshot('guard-2a-input-asked');
+    await input.locator('input.input').fill(memoryFile);
+    await input.locator('input.input').press('Enter');
     const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
     await expectText(statusItem, /MCP Policy: on · 2 servers/, 90_000);
     const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as { default: string; servers: Record<string, { upstream: unknown; tools: Record<string, { action?: string }> }> };
     assert.equal(policy.default, 'deny');
     assert.deepEqual(Object.keys(policy.servers), ['filesystem', 'memory']);
     assert.deepEqual(policy.servers.filesystem?.tools.list_directory, {});
+    assert.deepEqual(policy.servers.memory?.upstream, { command: bin('mcp-server-memory'), env: { MEMORY_FILE_PATH: '${input:memory-file}' }, cwd: '..' }, 'the input stays a reference');
+    assert.ok(!readFileSync(policyFile, 'utf8').includes(memoryFile), 'the input value is not in the policy');
     assert.equal(policy.servers.filesystem?.tools.write_file?.action, 'approve');
     const catalog = JSON.parse(readFileSync(catalogFile, 'utf8')) as { servers: Record<string, { tools: unknown[] }> };
     assert.equal(catalog.servers.filesystem?.tools.length, 14);
@@ -181,6 +193,13 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
     await row('Allowed: list_directory on filesystem').waitFor({ state: 'visible', timeout: 15_000 });
     await row('Denied: format_disk on filesystem').waitFor({ state: 'visible', timeout: 15_000 });
     await ui!.screenshot('guard-4-decisions');
+    await mcp.close();
+    // The local proxy resolved the input: the memory server writes where the input said.
+    mcp = new Client({ name: 'e2e-guard', version: '1.0.0' });
+    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/memory/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    const created = await mcp.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'guarded', entityType: 'test', observations: [] }] } });
+    assert.notEqual(created.isError, true, JSON.stringify(created));
+    assert.match(readFileSync(memoryFile, 'utf8'), /"guarded"/);
     await mcp.close();
     mcp = undefined;
   });

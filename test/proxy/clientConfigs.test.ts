@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { readClientConfig } from '../../proxy/clientConfigs/readConfig';
 import { backupPath, moveOutFile, unwrapFile, wrapFile, wrapText } from '../../proxy/clientConfigs/wrapConfig';
 import { splitCommandLine } from '../../proxy/commandLine';
-import { resolveUpstreamReferences, UnresolvedReferenceError } from '../../proxy/upstreamReferences';
+import { inputIds, resolveUpstreamReferences, UnresolvedReferenceError } from '../../proxy/upstreamReferences';
 import { repoRoot, tempFolder } from './helpers';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'client-configs');
@@ -195,4 +195,8 @@ test('moving servers out of .vscode/mcp.json (Guard These Servers) and back: byt
   writeFileSync(file, readFileSync(file, 'utf8').replace('"crm": {', '"crm2": {'));
   assert.equal(unwrapFile(file).restored, 'entries');
   assert.deepEqual(readClientConfig(readFileSync(file, 'utf8'), file).map((server) => server.name).sort(), ['crm2', 'filesystem', 'memory']);
+});
+
+test('inputIds finds every ${input:ID} in nested upstreams', () => {
+  assert.deepEqual(inputIds([{ command: 'x', env: { A: '${input:one}' }, args: ['--k=${input:two}', '${env:E}'] }, { url: 'u', headers: { H: 'Bearer ${input:one}' } }]), ['one', 'two']);
 });
