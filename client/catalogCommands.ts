@@ -25,8 +25,8 @@ export async function notifyCatalogChanged(client: LanguageClient | undefined, f
  * each upstream is asked for its tools; returns the catalog files the policy reads that now
  * exist. It starts the processes the policy names: callers check workspace trust first.
  */
-export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promise<string[]> {
-  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath));
+export async function refreshCatalog(cliPath: string, policy: vscode.Uri, extraEnv: Record<string, string> = {}): Promise<string[]> {
+  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath), extraEnv);
   for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
   if (code !== 0) throw new Error(lastLine(output) ?? `the catalog command exited with ${String(code)}`);
   const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));

@@ -11,6 +11,7 @@ import { clientConfiguration } from './mcpProvider';
 import { addRule, allowTool, goToRule } from './policyEdits';
 import { locatePolicy } from './policyLocator';
 import { guardServers, unguardServers } from './guardCommands';
+import { inputEnvironment, supplyPolicyInputs } from './inputValues';
 import type { GuardState } from './guardState';
 
 export interface CommandDeps {
@@ -59,7 +60,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const uri = await policy();
       const files = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'MCP Policy: asking the servers for their tools…' },
-        () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri),
+        async () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri, inputEnvironment(await supplyPolicyInputs(context.secrets, uri))),
       );
       await notifyCatalogChanged(deps.languageClient(), files);
       await catalog.reload();

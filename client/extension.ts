@@ -31,7 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createLog();
   const store = new DecisionStore(readSettings().decisionsMax);
-  proxy = new LocalProxy(createProxyHost, createApprover(), (policy) => supplyPolicyInputs(context.secrets, policy));
+  proxy = new LocalProxy(createProxyHost, createApprover(), async (policy) => void (await supplyPolicyInputs(context.secrets, policy)));
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);

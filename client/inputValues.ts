@@ -69,13 +69,13 @@ export function inputEnvironment(values: Record<string, string>): Record<string,
 }
 
 /** Supplies the inputs the policy's upstreams need before the local proxy starts them. */
-export async function supplyPolicyInputs(secrets: vscode.SecretStorage, policy: vscode.Uri): Promise<void> {
+export async function supplyPolicyInputs(secrets: vscode.SecretStorage, policy: vscode.Uri): Promise<Record<string, string>> {
   let parsed: Policy | undefined;
   try {
     parsed = new JsonDocument(fs.readFileSync(policy.fsPath, 'utf8')).value as Policy | undefined;
   } catch {
-    return;
+    return {};
   }
   const upstreams = Object.values(parsed?.servers ?? {}).map((section) => section.upstream);
-  await inputValues(secrets, upstreams);
+  return (await inputValues(secrets, upstreams)) ?? {};
 }

@@ -48,8 +48,3 @@ export function clientOfPath(path: string): ClientId | undefined {
   if (name === 'mcp.json' && (folder === '.vscode' || folder === 'User')) return 'vscode';
   return undefined;
 }
-
-/** Whether a client's files accept comments (VS Code's are JSONC; the others are read as strict JSON by their clients). */
-export function allowsComments(client: ClientId): boolean {
-  return client === 'vscode';
-}

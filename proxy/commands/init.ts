@@ -20,7 +20,7 @@ export const initCommand: CommandSpec = {
   usage: 'init [--project DIR] [--config FILE]... [--server NAME]... [--yes] [--out POLICY] [--force] [--no-catalog] [--timeout SECONDS]',
   summary: "write a policy guarding the MCP servers of this project's and this user's client configurations (VS Code, Claude Code, Cursor, Claude Desktop, Windsurf, Gemini CLI)",
   async run(args) {
-    const { values, positionals } = parseArgs({
+    const { values } = parseArgs({
       args,
       allowPositionals: false,
       options: {
@@ -34,7 +34,6 @@ export const initCommand: CommandSpec = {
         'no-catalog': { type: 'boolean' },
       },
     });
-    void positionals;
     const project = resolve(values.project ?? process.cwd());
     const out = resolve(project, values.out ?? DEFAULT_POLICY_NAME);
     const timeoutMs = (values.timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : Number(values.timeout)) * 1000;

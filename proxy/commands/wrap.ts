@@ -10,7 +10,7 @@ import { refreshLauncher } from '../launcher';
 import { DEFAULT_POLICY_NAME, writeStartingPolicy } from './init';
 
 export const wrapCommand: CommandSpec = {
-  usage: 'wrap CONFIG... [--policy POLICY] [--server NAME]...',
+  usage: 'wrap CONFIG... [--policy POLICY] [--server NAME]... [--timeout SECONDS]',
   summary: "route a client configuration's MCP servers through the policy's guarded proxy (backup beside it; mcp-policy unwrap restores it)",
   async run(args) {
     const { values, positionals } = parseArgs({
@@ -29,7 +29,9 @@ export const wrapCommand: CommandSpec = {
         .flatMap((file) => file.servers)
         .filter((server) => server.upstream && !server.wrapped && (!values.server || values.server.includes(server.name)));
       if (chosen.length === 0) throw new UsageError(`${policyPath} does not exist and the files hold no server to import`);
-      const written = await writeStartingPolicy(chosen, policyPath, Number(values.timeout ?? 30) * 1000);
+      const seconds = Number(values.timeout ?? 30);
+      if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${values.timeout}"`);
+      const written = await writeStartingPolicy(chosen, policyPath, seconds * 1000);
       process.stdout.write(`wrote ${policyPath} (${written.servers.length} servers, default deny)\n`);
     }
     const { policy } = analyzePolicy(readFileSync(policyPath, 'utf8'));
