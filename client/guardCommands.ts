@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { applyEdits, modify, parse } from 'jsonc-parser';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { catalogPathsFor } from '../core/catalog';
+import { catalogPathsFor, loadCatalog } from '../core/catalog';
+import type { Policy } from '../core/model';
+import { startingPolicy } from '../core/startingPolicy';
 import { relativeToPolicy } from '../proxy/clientConfigs/policyImport';
 import { backupPath, formattingOf, moveOutFile, unwrapFile } from '../proxy/clientConfigs/wrapConfig';
 import { notifyCatalogChanged, runCli } from './catalogCommands';
@@ -56,9 +58,10 @@ export async function guardServers(deps: GuardDeps): Promise<void> {
       if (!fs.existsSync(target)) throw new Error(output.trim().split('\n').pop() ?? `mcp-policy init exited with ${String(code)}`);
       policy = target;
     } else if (state.unguarded.length > 0) {
-      addToPolicy(policy, state.unguarded);
+      const added = addToPolicy(policy, state.unguarded);
       const { output } = await runCli(deps.cliPath, ['catalog', policy], path.dirname(policy), inputEnv);
       for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
+      applyRecipe(policy, added);
     }
     moveOutFile(config, servers.map((server) => server.name), { client: 'vscode' });
   });
@@ -83,8 +86,23 @@ export async function guardServers(deps: GuardDeps): Promise<void> {
     });
 }
 
-/** Adds servers to an existing policy, each with its upstream (its tools follow the policy's default until it has rules). */
-function addToPolicy(policy: string, servers: GuardState['current']['unguarded']): void {
+/** The starting recipe's rules for servers just added to an existing policy, from the catalog beside it; other servers keep theirs. */
+function applyRecipe(policy: string, added: readonly string[]): void {
+  let text = fs.readFileSync(policy, 'utf8');
+  const current = parse(text) as Policy | undefined;
+  const { catalog, files } = loadCatalog(policy, Array.isArray(current?.catalog) ? current.catalog : undefined);
+  const recipe = startingPolicy(catalog, files, policy, { version: '1', servers: Object.fromEntries(added.map((name) => [name, {}])) });
+  const formatting = formattingOf(text);
+  for (const name of added) {
+    const tools = recipe.servers?.[name]?.tools;
+    if (tools && Object.keys(tools).length > 0) text = applyEdits(text, modify(text, ['servers', name, 'tools'], tools, { formattingOptions: formatting }));
+  }
+  fs.writeFileSync(policy, text);
+}
+
+/** Adds servers to an existing policy, each with its upstream; returns the names they got. */
+function addToPolicy(policy: string, servers: GuardState['current']['unguarded']): string[] {
+  const added: string[] = [];
   let text = fs.readFileSync(policy, 'utf8');
   const formatting = formattingOf(text);
   const taken = new Set<string>();
@@ -95,9 +113,11 @@ function addToPolicy(policy: string, servers: GuardState['current']['unguarded']
     if (taken.has(name)) name = `${server.name}-vscode`;
     for (let n = 2; taken.has(name); n++) name = `${server.name}-${n}`;
     taken.add(name);
+    added.push(name);
     text = applyEdits(text, modify(text, ['servers', name, 'upstream'], relativeToPolicy(server.upstream!, path.dirname(policy)), { formattingOptions: formatting }));
   }
   fs.writeFileSync(policy, text);
+  return added;
 }
 
 /** Unguard: `.vscode/mcp.json` as it was before Guard These Servers (byte for byte unless edited since); the policy stays. */
