@@ -5,7 +5,9 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 // Single core modules, not the index: the index pulls in the engine and ajv, which activation does not need.
 import { catalogPathsFor, type ToolCatalog } from '../core/catalog';
 import { JsonDocument } from '../core/document';
-import type { Policy, Rule, ServerSection } from '../core/model';
+import type { Policy } from '../core/model';
+import { startingPolicy } from '../core/startingPolicy';
+import { readSettings } from './config';
 import { errorMessage, log } from './log';
 
 const CATALOG_TIMEOUT_MS = 120_000;
@@ -23,8 +25,8 @@ export async function notifyCatalogChanged(client: LanguageClient | undefined, f
  * each upstream is asked for its tools; returns the catalog files the policy reads that now
  * exist. It starts the processes the policy names: callers check workspace trust first.
  */
-export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promise<string[]> {
-  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath));
+export async function refreshCatalog(cliPath: string, policy: vscode.Uri, extraEnv: Record<string, string> = {}): Promise<string[]> {
+  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath), extraEnv);
   for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
   if (code !== 0) throw new Error(lastLine(output) ?? `the catalog command exited with ${String(code)}`);
   const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));
@@ -41,10 +43,10 @@ export async function refreshCatalog(cliPath: string, policy: vscode.Uri): Promi
   return files;
 }
 
-function runCli(cliPath: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+export function runCli(cliPath: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     // In desktop VS Code execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ...extraEnv, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -68,61 +70,40 @@ function lastLine(text: string): string | undefined {
 }
 
 /**
- * A starting policy for every catalog server: default deny, read tools allowed, write tools
- * limited and checked against their input schema, execute and destructive tools on approval.
- * Upstreams are copied from the current policy when it has them.
+ * Writes the starting policy into the policy the proxy enforces: the workspace default when
+ * there is none yet, or, after the user confirms, over the current one (its upstreams kept).
+ * "Save as Draft…" writes a separate file instead, which the proxy does not enforce.
  */
-export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly string[], target: string, current?: Policy): Policy {
-  const servers: Record<string, ServerSection> = {};
-  for (const name of catalog.serverNames()) {
-    const tools: Record<string, Rule> = {};
-    for (const tool of [...catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name))) {
-      switch (tool.risk.class) {
-        case 'read':
-          tools[tool.name] = {};
-          break;
-        case 'write':
-          tools[tool.name] = { limits: [{ counter: `${name}_writes`, window: 'minute', max: 20 }], validate_input: true };
-          break;
-        default:
-          // The reason is what the person asked to approve reads.
-          tools[tool.name] = { action: 'approve', reason: `${tool.risk.class} (${tool.risk.severity}): ${tool.risk.why}`, limits: [{ counter: `${name}_actions`, window: 'minute', max: 5 }], validate_input: true };
-      }
-    }
-    const upstream = current?.servers?.[name]?.upstream;
-    servers[name] = { ...(upstream ? { upstream } : {}), tools };
-  }
-  const folder = path.dirname(target);
-  return {
-    version: '1',
-    default: 'deny',
-    servers,
-    catalog: catalogFiles.map((file) => {
-      const relative = path.relative(folder, file).split(path.sep).join('/');
-      return relative.startsWith('.') ? relative : `./${relative}`;
-    }),
-    audit: { redact: ['*password*', '*token*', '*secret*'] },
-    approval: { timeout: 60 },
-  };
-}
-
-/** Writes the starting policy where the user picks (the workspace default when there is no policy yet) and opens it. */
-export async function createPolicyFromCatalog(catalog: ToolCatalog, catalogFiles: readonly string[], currentPolicy: vscode.Uri | undefined): Promise<void> {
+export async function createPolicyFromCatalog(catalog: ToolCatalog, catalogFiles: readonly string[], currentPolicy: vscode.Uri | undefined, offerGuard = false): Promise<void> {
   if (catalog.isEmpty) {
+    if (offerGuard) {
+      const choice = await vscode.window.showWarningMessage('There is no tool catalog yet, but .vscode/mcp.json has MCP servers: Guard These Servers writes the policy from them, with their catalog.', 'Guard These Servers');
+      if (choice) await vscode.commands.executeCommand('mcpPolicy.guardServers');
+      return;
+    }
     void vscode.window.showWarningMessage('There is no tool catalog yet: run "MCP Policy: Refresh Tool Catalog" first, or add an mcp-policy.catalog.json.');
     return;
   }
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   let target: vscode.Uri | undefined;
   if (!currentPolicy && folder) {
-    target = vscode.Uri.joinPath(folder, '.vscode', 'mcp-policy.json');
-  } else {
-    const near = currentPolicy ? vscode.Uri.joinPath(currentPolicy, '..') : folder;
-    target = await vscode.window.showSaveDialog({
-      title: 'Save the starting policy',
-      ...(near ? { defaultUri: vscode.Uri.joinPath(near, 'starting.mcp-policy.json') } : {}),
-      filters: { 'MCP policy': ['json', 'jsonc'] },
-    });
+    target = vscode.Uri.joinPath(folder, readSettings(folder).policyFile);
+  } else if (currentPolicy) {
+    const replace = `Replace ${vscode.workspace.asRelativePath(currentPolicy)}`;
+    const choice = await vscode.window.showWarningMessage(
+      `Write the starting policy into ${vscode.workspace.asRelativePath(currentPolicy)}, the policy the local proxy enforces? Its rules are replaced; its upstreams are kept.`,
+      { modal: true },
+      replace,
+      'Save as Draft…',
+    );
+    if (choice === replace) target = currentPolicy;
+    else if (choice === 'Save as Draft…') {
+      target = await vscode.window.showSaveDialog({
+        title: 'Save the starting policy as a draft (not enforced)',
+        defaultUri: vscode.Uri.joinPath(currentPolicy, '..', 'starting.mcp-policy.json'),
+        filters: { 'MCP policy': ['json', 'jsonc'] },
+      });
+    }
   }
   if (!target) return;
   let current: Policy | undefined;

@@ -10,6 +10,9 @@ import { errorMessage, log } from './log';
 import { clientConfiguration } from './mcpProvider';
 import { addRule, allowTool, goToRule } from './policyEdits';
 import { locatePolicy } from './policyLocator';
+import { guardServers, unguardServers } from './guardCommands';
+import { inputEnvironment, supplyPolicyInputs } from './inputValues';
+import type { GuardState } from './guardState';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -17,6 +20,7 @@ export interface CommandDeps {
   store: DecisionStore;
   decisions: DecisionsView;
   catalog: CatalogView;
+  guard: GuardState;
   languageClient: () => LanguageClient | undefined;
 }
 
@@ -28,6 +32,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (!uri) throw new Error('No policy file in this workspace. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
     return uri;
   };
+  const guardDeps = { cliPath: context.asAbsolutePath('dist/cli.js'), secrets: context.secrets, proxy, state: deps.guard, catalog, languageClient: deps.languageClient };
   const register = (id: string, run: (...args: never[]) => unknown): vscode.Disposable =>
     vscode.commands.registerCommand(id, async (...args: never[]) => {
       try {
@@ -55,7 +60,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const uri = await policy();
       const files = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'MCP Policy: asking the servers for their tools…' },
-        () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri),
+        async () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri, inputEnvironment(await supplyPolicyInputs(context.secrets, uri))),
       );
       await notifyCatalogChanged(deps.languageClient(), files);
       await catalog.reload();
@@ -64,8 +69,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('mcpPolicy.createPolicyFromCatalog', async () => {
       await catalog.reload();
       const { catalog: tools, files } = catalog.current;
-      await createPolicyFromCatalog(tools, files, proxy.policy ?? (await locatePolicy()));
+      const guardState = await deps.guard.refresh();
+      await createPolicyFromCatalog(tools, files, proxy.policy ?? (await locatePolicy()), guardState.unguarded.length > 0);
     }),
+    register('mcpPolicy.guardServers', () => guardServers(guardDeps)),
+    register('mcpPolicy.unguardServers', () => unguardServers(guardDeps)),
     register('mcpPolicy.addRule', async (node?: CatalogNode) => {
       const name = node?.kind === 'tool' ? node.tool.name : await vscode.window.showInputBox({ prompt: 'Tool name (or glob) for the new rule' });
       if (name) await addRule(await policy(), name);

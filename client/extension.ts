@@ -13,6 +13,10 @@ import { registerMcpProvider } from './mcpProvider';
 import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
 import { TokenStore } from '../proxy/tokens';
+import { GuardState } from './guardState';
+import { registerStarterSnippet } from './starterSnippet';
+import { supplyPolicyInputs } from './inputValues';
+import { installLauncher } from '../proxy/launcher';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -29,10 +33,16 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = createLog();
   const store = new DecisionStore(readSettings().decisionsMax);
   // The workspace's port and credential outlive Stop/Start and reloads: see proxyIdentity.ts.
-  proxy = new LocalProxy(createProxyHost, createApprover(), { state: context.workspaceState, secrets: context.secrets, registry: new TokenStore() });
+  proxy = new LocalProxy(
+    createProxyHost,
+    createApprover(),
+    { state: context.workspaceState, secrets: context.secrets, registry: new TokenStore() },
+    async (policy) => void (await supplyPolicyInputs(context.secrets, policy)),
+  );
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
   const catalog = new CatalogView(locatePolicy);
+  const guard = new GuardState(locatePolicy, () => localProxy.running);
 
   context.subscriptions.push(
     log,
@@ -44,7 +54,10 @@ export function activate(context: vscode.ExtensionContext): void {
     registerMcpProvider(localProxy),
     localProxy.onDecision((event) => store.add(event)),
     localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
-    ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, languageClient: () => languageClient }),
+    guard,
+    registerStarterSnippet(),
+    localProxy.onDidChange(() => guard.schedule()),
+    ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, guard, languageClient: () => languageClient }),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (change.affectsConfiguration(`${SECTION}.decisions.max`)) store.setMax(readSettings().decisionsMax);
       if (change.affectsConfiguration(`${SECTION}.policyFile`)) catalog.scheduleReload();
@@ -56,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The language server runs in untrusted workspaces too: it only reads the policy and its
   // catalogs. Its client library is loaded after activate() returns so the views appear first.
   void startLanguageClient(context, started);
+  refreshLauncher(context);
   autoStart(localProxy);
   const now = performance.now();
   const own = loaded - loadStarted + (now - started);
@@ -63,6 +77,16 @@ export function activate(context: vscode.ExtensionContext): void {
     `MCP Policy activated in ${own.toFixed(1)} ms (${(loaded - loadStarted).toFixed(1)} ms loading the bundle, ${(now - started).toFixed(1)} ms in activate(); ` +
       `the extension host called activate() ${(started - loaded).toFixed(1)} ms after loading it)`,
   );
+}
+
+/** Points the launcher that wrapped client configurations run at this install (see proxy/launcher.ts). */
+function refreshLauncher(context: vscode.ExtensionContext): void {
+  try {
+    const version = (context.extension.packageJSON as { version?: string }).version ?? '0.0.0';
+    installLauncher({ cli: context.asAbsolutePath('dist/cli.js'), node: process.execPath, version });
+  } catch (error) {
+    createLog().warn(`The mcp-policy launcher was not refreshed: ${errorMessage(error)}`);
+  }
 }
 
 async function startLanguageClient(context: vscode.ExtensionContext, started: number): Promise<void> {

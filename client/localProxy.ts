@@ -43,6 +43,8 @@ export class LocalProxy implements vscode.Disposable {
     private readonly factory: ProxyHostFactory,
     private readonly approver: Approver,
     private readonly identity: ProxyIdentityStores,
+    /** Runs before the upstreams start, e.g. to supply the VS Code inputs they refer to. */
+    private readonly beforeStart?: (policy: vscode.Uri) => Promise<void>,
   ) {}
 
   get state(): ProxyState {
@@ -99,6 +101,7 @@ export class LocalProxy implements vscode.Disposable {
     const policy = await locatePolicy();
     if (!policy) throw new Error('No policy file found. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
     this._policy = policy;
+    await this.beforeStart?.(policy);
     const settings = readSettings();
     this.setState('starting');
     let credential: WorkspaceCredential;

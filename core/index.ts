@@ -20,3 +20,4 @@ export * from './semanticChecks';
 export * from './suggest';
 export * from './globIndex';
 export * from './semanticCache';
+export * from './startingPolicy';

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { classifyTool, isUrlUpstream, type CatalogServer, type CatalogTool, type Upstream } from '../core';
+import { resolveUpstreamReferences } from './upstreamReferences';
 
 export interface CaptureOptions {
   /** Where a command upstream runs when it names no cwd (the policy's folder). */
@@ -99,7 +100,8 @@ function commandCwd(upstream: Upstream, options: CaptureOptions): string {
   return resolve(options.defaultCwd, isUrlUpstream(upstream) ? '.' : upstream.cwd ?? '.');
 }
 
-function makeTransport(upstream: Upstream, options: CaptureOptions, stderrTail: string[]): Transport {
+function makeTransport(written: Upstream, options: CaptureOptions, stderrTail: string[]): Transport {
+  const upstream = resolveUpstreamReferences(written, 'upstream');
   if (isUrlUpstream(upstream)) {
     return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} } });
   }

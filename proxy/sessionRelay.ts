@@ -169,6 +169,8 @@ export class SessionRelay {
     const info = objectOrUndefined(params?.clientInfo);
     if (info && typeof info.name === 'string') this.client = typeof info.version === 'string' ? `${info.name} ${info.version}` : info.name;
     this.clientCanElicit = objectOrUndefined(params?.capabilities)?.elicitation !== undefined;
+    // A stdio proxy's stderr lands in the client's MCP log: say who is guarded, once.
+    if (this.identity.grant === 'stdio') this.note(`guarding session ${this.identity.session} of ${this.client ?? 'an unnamed client'}`);
   }
 
   /** A message the transport refused before the relay saw it: a tools/call among them is audited. */

@@ -11,6 +11,7 @@ import { UpstreamHttpWatch, type BrokenStream } from './upstreamHttpWatch';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
 import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RequestId, type RpcRequest } from './jsonRpc';
+import { resolveUpstreamReferences } from './upstreamReferences';
 
 export interface UpstreamLinkOptions {
   server: string;
@@ -203,7 +204,7 @@ export class UpstreamLink {
   }
 
   private createTransport(): Transport {
-    const upstream = this.options.upstream;
+    const upstream = resolveUpstreamReferences(this.options.upstream, `servers.${this.options.server}.upstream`);
     if (isUrlUpstream(upstream)) {
       const watch = new UpstreamHttpWatch(abortIsolatingFetch(), { onbroken: (broken) => this.streamBroke(transport, broken) });
       const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: watch.fetch });

@@ -7,14 +7,18 @@ import { PolicyGuard, policyErrors } from '../policyGuard';
 import { HttpProxyHost } from '../serveHost';
 import { SessionRelay } from '../sessionRelay';
 import { commandProblem } from '../upstreamLink';
+import { splitCommandLine } from '../commandLine';
+import { resolveUpstreamReferences, UnresolvedReferenceError } from '../upstreamReferences';
 import { untilStopped } from './runUntilSignal';
 import { printListening, parsePort, parseSeconds, sessionLimits, sessionOptions } from './serveSupport';
 
 export const proxyCommand: CommandSpec = {
-  usage: 'proxy POLICY [--server S] [--audit F [--audit-sync]] [--port N [--session-idle S] [--max-sessions N]] [--token T] [--token-file F] (-- CMD ARG... | --url URL)',
+  usage: 'proxy POLICY [--server S] [--audit F [--audit-sync]] [--port N [--session-idle S] [--max-sessions N]] [--token T] [--token-file F] (-- CMD ARG... | --command "CMD ARG..." | --url URL | the policy\'s servers.S.upstream)',
   summary: 'guard one MCP server: stdio downstream, or Streamable HTTP on 127.0.0.1 with --port',
   async run(args) {
-    const { own, command } = splitAtDoubleDash(args);
+    const split = splitAtDoubleDash(args);
+    const own = split.own;
+    let command = split.command;
     const { values, positionals } = parseArgs({
       args: own,
       allowPositionals: true,
@@ -27,12 +31,23 @@ export const proxyCommand: CommandSpec = {
         token: { type: 'string' },
         'token-file': { type: 'string' },
         url: { type: 'string' },
+        command: { type: 'string' },
         catalog: { type: 'string', multiple: true },
         'call-timeout': { type: 'string' },
         ...sessionOptions,
       },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one policy file');
+    // Some clients (the Inspector among them) drop a lone `--`: the whole command fits in one option.
+    if (values.command !== undefined) {
+      if (command !== undefined) throw new UsageError('give either -- CMD or --command "CMD ARG...", not both');
+      try {
+        command = splitCommandLine(values.command);
+      } catch (error) {
+        throw new UsageError(`--command: ${(error as Error).message}`);
+      }
+      if (command.length === 0) throw new UsageError('--command names no command');
+    }
     if (command !== undefined && command.length === 0) throw new UsageError('-- must be followed by the upstream command');
     if (command && values.url) throw new UsageError('give either -- CMD or --url, not both');
     if (values.port === undefined && (values['session-idle'] !== undefined || values['max-sessions'] !== undefined)) throw new UsageError('--session-idle and --max-sessions need --port');
@@ -55,6 +70,12 @@ export const proxyCommand: CommandSpec = {
     else upstream = loaded.policy?.servers?.[server]?.upstream;
     if (!upstream) throw new UsageError(`no upstream: give -- CMD ARG..., --url URL, or servers.${server}.upstream in the policy`);
     if (values['audit-sync'] && !values.audit) throw new UsageError('--audit-sync needs --audit F');
+    try {
+      resolveUpstreamReferences(upstream, `servers.${server}.upstream`);
+    } catch (error) {
+      if (!(error instanceof UnresolvedReferenceError)) throw error;
+      throw new Error(`upstream "${server}" cannot be started: ${error.message}`);
+    }
     const callTimeoutMs = parseSeconds(values['call-timeout'], '--call-timeout');
     const audit = values.audit ? new FileAuditSink(values.audit, { sync: values['audit-sync'] === true }) : new StderrAuditSink();
 

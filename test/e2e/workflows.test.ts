@@ -284,7 +284,8 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     // The dialog lists the folder typed (temp: data/, workspace/) and ignores Enter while it
     // updates: wait for the listing, then accept (again, should it still have been busy).
     const dialog = page.locator('.quick-input-widget');
-    await dialog.locator('.monaco-list-row', { hasText: /^\s*data\s*$/ }).waitFor({ state: 'visible', timeout: 10_000 });
+    // By aria-label: a reused row keeps the hidden text of an earlier separator ("similar commands").
+    await dialog.locator('.monaco-list-row[aria-label="data"]').waitFor({ state: 'visible', timeout: 10_000 });
     const acceptBy = Date.now() + 10_000;
     for (;;) {
       await input.press('Enter');
