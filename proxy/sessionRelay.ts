@@ -6,6 +6,7 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type Upstream } from '../core';
+import { escapeControl } from './auditLog';
 import { approveByElicitation } from './elicitationApprover';
 import type { UpstreamOutcome } from './host';
 import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
@@ -14,6 +15,7 @@ import type { PolicyGuard } from './policyGuard';
 import { RelayLedger, type ClientRequest } from './relayLedger';
 import { failClosedEvent, upstreamFailureResult } from './relayAnswers';
 import { refusedCallReason } from './refusedCalls';
+import { writeStderr } from './stderrLine';
 import { schemasOf } from './upstreamSchemas';
 import { UpstreamLink } from './upstreamLink';
 
@@ -416,8 +418,9 @@ export class SessionRelay {
     request.data.timer.unref();
   }
 
+  /** Names in it come from the client or the server: escaped, so they cannot forge lines or drive the terminal. */
   private note(message: string): void {
-    process.stderr.write(`mcp-policy: ${this.identity.server}: ${message}\n`);
+    writeStderr(`mcp-policy: ${escapeControl(`${this.identity.server}: ${message}`)}\n`);
   }
 
   // ── the proxy's own requests ───────────────────────────────────────
