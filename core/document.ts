@@ -1,4 +1,4 @@
-import { findNodeAtLocation, findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
@@ -17,9 +17,25 @@ export class JsonDocument {
       this.value = parsed.value;
       return;
     }
+    const tooDeep = nestingBeyond(text, MAX_NESTING);
+    if (tooDeep >= 0) {
+      // The parser, the schema validator and the checks all recurse: a hostile depth would
+      // overflow the stack and leave the file looking clean. Refuse it with a place to look.
+      this.root = undefined;
+      this.value = undefined;
+      this.syntaxDiagnostics.push({
+        code: DiagnosticCode.syntax,
+        severity: 'error',
+        message: `objects and arrays are nested more than ${MAX_NESTING} levels deep here: a policy never needs that many`,
+        range: { offset: tooDeep, length: 1 },
+        path: [],
+      });
+      return;
+    }
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
     this.value = this.root ? valueOf(text, this.root, errors.length === 0) : undefined;
+    if (this.root) this.syntaxDiagnostics.push(...duplicateKeys(this.root, (offset) => this.lines.positionAt(offset).line + 1));
     for (const error of errors) {
       this.syntaxDiagnostics.push({
         code: DiagnosticCode.syntax,
@@ -29,7 +45,8 @@ export class JsonDocument {
         path: [],
       });
     }
-    if (!this.root && errors.length === 0) {
+    if (!this.root && (errors.length === 0 || text.trim() === '')) {
+      this.syntaxDiagnostics.length = 0;
       this.syntaxDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
@@ -87,7 +104,7 @@ export class JsonDocument {
       }
       if (node.type !== 'object') return undefined;
       if ((node.children?.length ?? 0) < 16) {
-        node = findNodeAtLocation(node, [segment]);
+        node = lastValueOf(node, segment);
         continue;
       }
       node = this.propertiesOf(node).get(segment);
@@ -101,8 +118,8 @@ export class JsonDocument {
       index = new Map();
       for (const property of object.children ?? []) {
         const [key, value] = property.children ?? [];
-        // Like findNodeAtLocation: the first of duplicate keys wins, and a key without a value is no match.
-        if (key && value && typeof key.value === 'string' && !index.has(key.value)) index.set(key.value, value);
+        // Like JSON.parse, which builds the value that is enforced: the last of duplicate keys wins.
+        if (key && value && typeof key.value === 'string') index.set(key.value, value);
       }
       this.keyIndex.set(object, index);
     }
@@ -121,6 +138,82 @@ export class JsonDocument {
     }
     return { offset: node.offset, length: node.length };
   }
+}
+
+/** Deeper than any policy needs, and shallow enough for every recursive step after the parse. */
+export const MAX_NESTING = 128;
+
+/** Offset of the bracket that opens level `limit + 1`, or -1; strings and comments are skipped. */
+function nestingBeyond(text: string, limit: number): number {
+  let depth = 0;
+  const length = text.length;
+  for (let at = 0; at < length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x7b || code === 0x5b) {
+      if (++depth > limit) return at;
+    } else if (code === 0x7d || code === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (code === 0x22) {
+      for (at++; at < length; at++) {
+        const inner = text.charCodeAt(at);
+        if (inner === 0x5c) at++;
+        else if (inner === 0x22 || inner === 0x0a) break;
+      }
+    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2f) {
+      const end = text.indexOf('\n', at);
+      at = end < 0 ? length : end;
+    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2a) {
+      const end = text.indexOf('*/', at + 2);
+      at = end < 0 ? length : end + 1;
+    }
+  }
+  return -1;
+}
+
+/** The value of the last property named `key`: the copy JSON.parse keeps. */
+function lastValueOf(object: Node, key: string): Node | undefined {
+  const properties = object.children ?? [];
+  for (let index = properties.length - 1; index >= 0; index--) {
+    const [name, value] = properties[index]?.children ?? [];
+    if (name?.value === key && value) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Every key written twice in one object: JSON.parse enforces the last copy, while a reader
+ * (and every other JSON tool) may take the first, so an earlier copy is an error on its key.
+ */
+function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
+  const out: PolicyDiagnostic[] = [];
+  const stack: Node[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const children = node.children ?? [];
+    for (const child of children) if (child.children) stack.push(child);
+    if (node.type !== 'object' || children.length < 2) continue;
+    const last = new Map<string, Node>();
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (key && typeof key.value === 'string') last.set(key.value, key);
+    }
+    if (last.size === children.length) continue;
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (!key || typeof key.value !== 'string') continue;
+      const kept = last.get(key.value);
+      if (!kept || kept === key) continue;
+      out.push({
+        code: DiagnosticCode.duplicateKey,
+        severity: 'error',
+        message: `"${key.value}" is written more than once in this object: only its last copy, on line ${lineOf(kept.offset)}, is enforced; remove or merge this one`,
+        range: { offset: key.offset, length: key.length },
+        path: [...getNodePath(key).slice(0, -1), key.value],
+        data: { kept: kept.offset },
+      });
+    }
+  }
+  return out.sort((a, b) => a.range.offset - b.range.offset);
 }
 
 /** In a JSON string, these would end it, escape, or be invalid: an edit holding one needs a real parse. */

@@ -47,11 +47,22 @@ function suggestionFix(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, sho
   // The range is the string token itself (a key or a hide/required entry): replace it, quotes and all.
   const quoted = policy.text.charAt(diagnostic.range.offset) === '"';
   if (!quoted) return [];
+  if (wouldDuplicate(policy, diagnostic, suggestion)) return [];
   const edit: TextEdit = {
     range: { start: document.positionAt(diagnostic.range.offset), end: document.positionAt(diagnostic.range.offset + diagnostic.range.length) },
     newText: JSON.stringify(suggestion),
   };
   return [{ title: `Change to "${suggestion}"`, kind: CodeActionKind.QuickFix, diagnostics: [shown], isPreferred: true, edit: workspaceEdit(document, [edit], settings) }];
+}
+
+/** Renaming a key to one its object already has would write a duplicate key. */
+function wouldDuplicate(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, suggestion: string): boolean {
+  const last = diagnostic.path[diagnostic.path.length - 1];
+  if (typeof last !== 'string') return false;
+  const key = policy.json.rangeOf(diagnostic.path, 'key');
+  if (key.offset !== diagnostic.range.offset) return false;
+  const parent = policy.json.nodeAt(diagnostic.path.slice(0, -1));
+  return parent?.type === 'object' && (parent.children ?? []).some((property) => property.children?.[0]?.value === suggestion);
 }
 
 interface Fix {

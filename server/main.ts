@@ -7,6 +7,7 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type ClientCapabilities,
+  type Diagnostic,
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
@@ -15,7 +16,7 @@ import { CatalogStore } from './catalogs';
 import { codeActions, workspaceEdit } from './codeActions';
 import { ALLOW_TOOL_COMMAND, allowToolEdits, parseAllowToolArguments } from './commands';
 import { complete } from './completion';
-import { DiagnosticsPusher, lspDiagnostics } from './diagnostics';
+import { DiagnosticsPusher, failureDiagnostic, lspDiagnostics } from './diagnostics';
 import { filePathOf, PolicyDocuments } from './documents';
 import { formatDocument } from './formatting';
 import { hover } from './hover';
@@ -68,7 +69,14 @@ function wire(connection: Connection): void {
 
   const pusher = new DiagnosticsPusher({
     document: (uri) => documents.get(uri),
-    analyze: (document) => guard('diagnostics', undefined, () => analyze(document)),
+    analyze: (document) => {
+      try {
+        return analyze(document);
+      } catch (error) {
+        connection.console.error(`diagnostics failed: ${(error as Error).stack ?? String(error)}`);
+        throw error;
+      }
+    },
     publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics }),
   });
 
@@ -125,10 +133,16 @@ function wire(connection: Connection): void {
 
   connection.languages.diagnostics.on((params) => {
     const document = documents.get(params.textDocument.uri);
-    const items = document ? guard('diagnostics', [], () => {
-      const policy = analyze(document);
-      return policy ? lspDiagnostics(policy) : [];
-    }) : [];
+    let items: Diagnostic[] = [];
+    if (document) {
+      try {
+        const policy = analyze(document);
+        items = policy ? lspDiagnostics(policy) : [];
+      } catch (error) {
+        connection.console.error(`diagnostics failed: ${(error as Error).stack ?? String(error)}`);
+        items = [failureDiagnostic(error)];
+      }
+    }
     return { kind: DocumentDiagnosticReportKind.Full, items };
   });
 
