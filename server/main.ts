@@ -21,6 +21,7 @@ import { filePathOf, PolicyDocuments } from './documents';
 import { formatDocument } from './formatting';
 import { hover } from './hover';
 import { documentSymbols } from './symbols';
+import { FolderWatcher } from './folderWatching';
 import { CatalogWatcher } from './watching';
 
 /** Sent by the VS Code extension after it rewrote a catalog; without `files`, every catalog is reloaded. */
@@ -49,7 +50,7 @@ function wire(connection: Connection): void {
   });
   let capabilities: ClientCapabilities = {};
   let pull = false;
-  let watcher: CatalogWatcher | undefined;
+  let watcher: CatalogWatcher | FolderWatcher | undefined;
 
   /** A feature that throws answers "nothing here" and says why in the log, instead of failing the request. */
   function guard<T>(feature: string, fallback: T, run: () => T): T {
@@ -111,8 +112,16 @@ function wire(connection: Connection): void {
   connection.onInitialized(() => {
     if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       watcher = new CatalogWatcher(connection, capabilities.workspace.didChangeWatchedFiles.relativePatternSupport === true, (message) => connection.console.warn(message));
-      watcher.update(catalogs.watchedPaths());
+    } else {
+      // The client cannot watch files for us: watch the catalogs' folders ourselves.
+      watcher = new FolderWatcher(
+        (files) => {
+          if (catalogs.invalidate(files)) revalidateAll();
+        },
+        (message) => connection.console.warn(message),
+      );
     }
+    watcher.update(catalogs.watchedPaths());
   });
 
   // TextDocuments reports an open as an open and a content change: answer the open at once, debounce real edits.
@@ -163,7 +172,10 @@ function wire(connection: Connection): void {
     return guard('completion', null, () => {
       const context = policies.context(document);
       if (!context) return null;
-      return complete(context, document.offsetAt(params.position), { snippets: capabilities.textDocument?.completion?.completionItem?.snippetSupport === true });
+      return complete(context, document.offsetAt(params.position), {
+        snippets: capabilities.textDocument?.completion?.completionItem?.snippetSupport === true,
+        insertReplace: capabilities.textDocument?.completion?.completionItem?.insertReplaceSupport === true,
+      });
     });
   });
 
@@ -236,7 +248,10 @@ function wire(connection: Connection): void {
   });
 
   documents.listen(connection);
-  connection.onShutdown(() => pusher.dispose());
+  connection.onShutdown(() => {
+    pusher.dispose();
+    if (watcher instanceof FolderWatcher) watcher.dispose();
+  });
 }
 
 if (require.main === module) startServer();
