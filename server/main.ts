@@ -209,14 +209,20 @@ function wire(connection: Connection): void {
     });
   });
 
+  // The formatter works token by token: on text that does not parse it would glue tokens
+  // together (`"a" "b"` → `"a""b"`). Such a file is left as it is until its errors are fixed.
+  const formattable = (document: TextDocument): boolean => {
+    const context = policies.context(document);
+    return context !== undefined && !context.json.syntaxDiagnostics.some((diagnostic) => diagnostic.code === 'syntax');
+  };
   connection.onDocumentFormatting((params) => {
     const document = documents.get(params.textDocument.uri);
-    if (!document || !policies.context(document)) return [];
+    if (!document || !formattable(document)) return [];
     return guard('formatting', [], () => formatDocument(document, params.options));
   });
   connection.onDocumentRangeFormatting((params) => {
     const document = documents.get(params.textDocument.uri);
-    if (!document || !policies.context(document)) return [];
+    if (!document || !formattable(document)) return [];
     return guard('formatting', [], () => formatDocument(document, params.options, params.range));
   });
 

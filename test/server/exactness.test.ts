@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { CodeAction, Diagnostic, Hover, MarkupContent } from 'vscode-languageserver/node';
-import { fluentCrmWorkspace, LspClient, PULL, PUSH, rangeOf } from './lspClient';
+import type { CodeAction, Diagnostic, Hover, MarkupContent, TextEdit } from 'vscode-languageserver/node';
+import { applyTextEdits, fluentCrmWorkspace, LspClient, PULL, PUSH, rangeOf } from './lspClient';
 
 /** Issue 13: one problem per mistake, at the copy that is enforced, and never a clean-looking file that is not. */
 
@@ -173,6 +173,17 @@ describe('exact diagnostics over LSP (pull client)', () => {
     const empty = await pull('');
     assert.equal(empty.items.length, 1, codes(empty.items));
     assert.match(messageOf(empty.items[0]!), /the file is empty/);
+  });
+
+  it('B11: a file with a syntax error is not formatted, so no tokens are glued together', async () => {
+    const text = '{\n  "version": "1"\n  "tools": { "fluentcrm_list_*": {} }\n}\n';
+    const { uri } = await pull(text);
+    const edits = await client.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri }, options: { tabSize: 2, insertSpaces: true } });
+    assert.equal(applyTextEdits(text, edits), text);
+    const fixed = '{\n"version": "1",\n"tools": { "fluentcrm_list_*": {} }\n}\n';
+    const fixedUri = (await pull(fixed)).uri;
+    const formatted = applyTextEdits(fixed, await client.request<TextEdit[]>('textDocument/formatting', { textDocument: { uri: fixedUri }, options: { tabSize: 2, insertSpaces: true } }));
+    assert.match(formatted, /^\{\n {2}"version": "1",\n {2}"tools": \{/);
   });
 
   it('never logged an error', () => {
