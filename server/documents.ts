@@ -36,6 +36,8 @@ export function filePathOf(uri: string): string | undefined {
 }
 
 export function isPolicyDocument(document: TextDocument): boolean {
+  // The editor already decided (VS Code's `mcp-policy` language, or a user's choice).
+  if (document.languageId === 'mcp-policy') return true;
   const path = filePathOf(document.uri);
   const name = path !== undefined ? basename(path) : decodeURIComponent(document.uri.slice(document.uri.lastIndexOf('/') + 1));
   if (POLICY_NAME.test(name)) return true;
