@@ -8,6 +8,8 @@ export class JsonDocument {
   readonly root: Node | undefined;
   readonly value: unknown;
   readonly syntaxDiagnostics: PolicyDiagnostic[] = [];
+  /** Nested deeper than MAX_NESTING: not parsed, and no recursive tool may look at it. */
+  readonly tooDeep: boolean = false;
   private lineIndex: TextDocument | undefined;
 
   /** `parsed` is for afterEdit: a tree and value already made to match the text. */
@@ -23,6 +25,7 @@ export class JsonDocument {
       // overflow the stack and leave the file looking clean. Refuse it with a place to look.
       this.root = undefined;
       this.value = undefined;
+      this.tooDeep = true;
       this.syntaxDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
@@ -142,6 +145,11 @@ export class JsonDocument {
 
 /** Deeper than any policy needs, and shallow enough for every recursive step after the parse. */
 export const MAX_NESTING = 128;
+
+/** True when the text nests deeper than MAX_NESTING: the recursive JSON tools would overflow on it. */
+export function nestsTooDeep(text: string): boolean {
+  return nestingBeyond(text, MAX_NESTING) >= 0;
+}
 
 /** Offset of the bracket that opens level `limit + 1`, or -1; strings and comments are skipped. */
 function nestingBeyond(text: string, limit: number): number {

@@ -1,7 +1,7 @@
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 import type { TextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { JsonPath } from '../core';
+import { nestsTooDeep, type JsonPath } from '../core';
 import { setValueEdits } from './edits';
 
 /**
@@ -40,6 +40,7 @@ export function parseAllowToolArguments(args: readonly unknown[] | undefined): A
 export function allowToolEdits(document: TextDocument, server: string | undefined, tool: string): TextEdit[] {
   const text = document.getText();
   const path: JsonPath = server !== undefined ? ['servers', server, 'tools', tool] : ['tools', tool];
+  if (nestsTooDeep(text)) return [];
   const root = parseTree(text, [], { allowTrailingComma: true });
   const existing = root && findNodeAtLocation(root, [...path]);
   if (existing?.type === 'object') {

@@ -22,7 +22,8 @@ interface Request extends EditRequest {
 export type { CompletionSettings } from './completionEdits';
 
 export function complete(context: PolicyContext, offset: number, settings: CompletionSettings): CompletionList {
-  if (inComment(context.text, offset)) return list([]);
+  // getLocation recurses as deep as the text nests: such a text has its error and no completion.
+  if (context.json.tooDeep || inComment(context.text, offset)) return list([]);
   const location = getLocation(context.text, offset);
   const token = tokenAt(context.text, offset, location.previousNode);
   const next = nextSignificant(context.text, token.end);
