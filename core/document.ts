@@ -6,17 +6,20 @@ import type { JsonPath } from './jsonPath';
 /** A JSONC text parsed once, with the range of every key and value. */
 export class JsonDocument {
   readonly root: Node | undefined;
-  readonly value: unknown;
-  readonly syntaxDiagnostics: PolicyDiagnostic[] = [];
   /** Nested deeper than MAX_NESTING: not parsed, and no recursive tool may look at it. */
   readonly tooDeep: boolean = false;
   private lineIndex: TextDocument | undefined;
+  /** What the parser reported; duplicate keys are added on first use of syntaxDiagnostics. */
+  private readonly parseDiagnostics: PolicyDiagnostic[] = [];
+  private allSyntaxDiagnostics: PolicyDiagnostic[] | undefined;
+  private parsedValue: { value: unknown } | undefined;
+  private readonly parsedCleanly: boolean = false;
 
   /** `parsed` is for afterEdit: a tree and value already made to match the text. */
   constructor(readonly text: string, parsed?: { root: Node; value: unknown }) {
     if (parsed) {
       this.root = parsed.root;
-      this.value = parsed.value;
+      this.parsedValue = { value: parsed.value };
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
@@ -24,9 +27,8 @@ export class JsonDocument {
       // The parser, the schema validator and the checks all recurse: a hostile depth would
       // overflow the stack and leave the file looking clean. Refuse it with a place to look.
       this.root = undefined;
-      this.value = undefined;
       this.tooDeep = true;
-      this.syntaxDiagnostics.push({
+      this.parseDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
         message: `objects and arrays are nested more than ${MAX_NESTING} levels deep here: a policy never needs that many`,
@@ -37,10 +39,9 @@ export class JsonDocument {
     }
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-    this.value = this.root ? valueOf(text, this.root, errors.length === 0) : undefined;
-    if (this.root) this.syntaxDiagnostics.push(...duplicateKeys(this.root, (offset) => this.lines.positionAt(offset).line + 1));
+    this.parsedCleanly = errors.length === 0;
     for (const error of errors) {
-      this.syntaxDiagnostics.push({
+      this.parseDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
         message: describeParseError(error),
@@ -49,8 +50,8 @@ export class JsonDocument {
       });
     }
     if (!this.root && (errors.length === 0 || text.trim() === '')) {
-      this.syntaxDiagnostics.length = 0;
-      this.syntaxDiagnostics.push({
+      this.parseDiagnostics.length = 0;
+      this.parseDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
         message: 'the file is empty: a policy is a JSON object such as {"version": "1"}',
@@ -58,6 +59,26 @@ export class JsonDocument {
         path: [],
       });
     }
+  }
+
+  /**
+   * The value JSON.parse gives (the last of duplicate keys wins), built on first use:
+   * completion needs only the tree, and typing must not pay for the value of a large policy.
+   */
+  get value(): unknown {
+    this.parsedValue ??= { value: this.root ? valueOf(this.text, this.root, this.parsedCleanly) : undefined };
+    return this.parsedValue.value;
+  }
+
+  /** Parse errors and duplicate keys (found on first use). */
+  get syntaxDiagnostics(): readonly PolicyDiagnostic[] {
+    this.allSyntaxDiagnostics ??= [...(this.root ? duplicateKeys(this.root, (offset) => this.lines.positionAt(offset).line + 1) : []), ...this.parseDiagnostics];
+    return this.allSyntaxDiagnostics;
+  }
+
+  /** The text is not well-formed JSONC (duplicate keys apart): cheap, known from the parse. */
+  get hasParseErrors(): boolean {
+    return this.parseDiagnostics.length > 0;
   }
 
   /**
@@ -195,17 +216,35 @@ function lastValueOf(object: Node, key: string): Node | undefined {
 function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
   const stack: Node[] = [root];
+  const seen = new Set<unknown>();
   while (stack.length > 0) {
     const node = stack.pop()!;
-    const children = node.children ?? [];
+    const children = node.children;
+    if (!children) continue;
+    if (node.type === 'property') {
+      const value = children[1];
+      if (value?.children) stack.push(value);
+      continue;
+    }
     for (const child of children) if (child.children) stack.push(child);
     if (node.type !== 'object' || children.length < 2) continue;
+    // Most objects have no duplicate: one Set pass says so without building anything else.
+    seen.clear();
+    let duplicated = false;
+    for (const property of children) {
+      const key = property.children?.[0]?.value;
+      if (seen.has(key)) {
+        duplicated = true;
+        break;
+      }
+      seen.add(key);
+    }
+    if (!duplicated) continue;
     const last = new Map<string, Node>();
     for (const property of children) {
       const key = property.children?.[0];
       if (key && typeof key.value === 'string') last.set(key.value, key);
     }
-    if (last.size === children.length) continue;
     for (const property of children) {
       const key = property.children?.[0];
       if (!key || typeof key.value !== 'string') continue;

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { analyzeDocument, isObject, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
+import { analyzeDocument, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
 import type { CatalogStore } from './catalogs';
 
 /** mcp-policy.json, x.mcp-policy.json, .mcp-policy.json and their .jsonc forms. */
@@ -44,10 +44,11 @@ export function isPolicyDocument(document: TextDocument): boolean {
   return SCHEMA_REFERENCE.test(document.getText());
 }
 
+/** From the tree, not the value: completion parses without building the value of a large policy. */
 function namedCatalogs(json: JsonDocument): string[] {
-  const value = json.value;
-  if (!isObject(value) || !Array.isArray(value.catalog)) return [];
-  return value.catalog.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0);
+  const node = json.nodeAt(['catalog']);
+  if (node?.type !== 'array') return [];
+  return (node.children ?? []).flatMap((entry) => (entry.type === 'string' && typeof entry.value === 'string' && entry.value.length > 0 ? [entry.value] : []));
 }
 
 /**

@@ -27,6 +27,9 @@ import { CatalogWatcher } from './watching';
 /** Sent by the VS Code extension after it rewrote a catalog; without `files`, every catalog is reloaded. */
 export const CATALOG_CHANGED_NOTIFICATION = 'mcpPolicy/catalogChanged';
 
+/** How long a diagnostic pull waits so that requests sent with it (completion) are answered first. */
+const PULL_YIELD_MS = 5;
+
 /** Wires the LSP connection to the features; each feature lives in its own module. */
 export function startServer(): void {
   const connection = createConnection(ProposedFeatures.all);
@@ -140,8 +143,17 @@ function wire(connection: Connection): void {
     if (!pull) pusher.clear(event.document.uri);
   });
 
-  connection.languages.diagnostics.on((params) => {
-    const document = documents.get(params.textDocument.uri);
+  connection.languages.diagnostics.on(async (params, token) => {
+    // Editors pull right after each change and ask for completions at the same moment: let a
+    // request queued behind this one (a completion needs only the parse) go first, and drop a
+    // pull the editor cancelled because the text moved on.
+    // The answer is for the text as it was asked about, even if an edit lands while it waits.
+    const current = documents.get(params.textDocument.uri);
+    const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
+    await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+    const latest = documents.get(params.textDocument.uri);
+    const document = latest && asked && latest.version !== asked.version ? asked : latest;
     let items: Diagnostic[] = [];
     if (document) {
       try {
@@ -213,7 +225,7 @@ function wire(connection: Connection): void {
   // together (`"a" "b"` → `"a""b"`). Such a file is left as it is until its errors are fixed.
   const formattable = (document: TextDocument): boolean => {
     const context = policies.context(document);
-    return context !== undefined && !context.json.syntaxDiagnostics.some((diagnostic) => diagnostic.code === 'syntax');
+    return context !== undefined && !context.json.hasParseErrors;
   };
   connection.onDocumentFormatting((params) => {
     const document = documents.get(params.textDocument.uri);
