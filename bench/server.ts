@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -108,6 +108,7 @@ function positionAt(text: string, offset: number): { line: number; character: nu
 
 /** Speaks LSP to the spawned server (as `mcp-policy lsp --stdio` runs it) and times what an editor waits for. */
 export async function benchLanguageServer(): Promise<string> {
+  const loadBefore = loadavg()[0] ?? 0;
   const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-bench-lsp-'));
   const entry = [join(ROOT, 'dist', 'server.js'), join(ROOT, 'out', 'server', 'main.js')].find((path) => existsSync(path));
   if (!entry) throw new Error('the language server is not built');
@@ -232,6 +233,8 @@ export async function benchLanguageServer(): Promise<string> {
     '| measure | result | aim |',
     '| --- | --- | --- |',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    `Load average (1 min) when the run began: ${loadBefore.toFixed(1)} on ${cpus().length} cores; other processes share the CPU, so the figures scale with it.`,
     '',
   ].join('\n');
 }

@@ -104,6 +104,11 @@ export class PolicyDocuments {
     this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: updated, json } });
   }
 
+  /** A parse of this very version exists (an edit inside a string made it): its analysis is cheap. */
+  hasParse(document: TextDocument): boolean {
+    return this.parsed.get(document.uri)?.version === document.version;
+  }
+
   forget(uri: string): void {
     this.parsed.delete(uri);
     this.analyzed.delete(uri);

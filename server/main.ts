@@ -27,8 +27,11 @@ import { CatalogWatcher } from './watching';
 /** Sent by the VS Code extension after it rewrote a catalog; without `files`, every catalog is reloaded. */
 export const CATALOG_CHANGED_NOTIFICATION = 'mcpPolicy/catalogChanged';
 
-/** How long a diagnostic pull waits so that requests sent with it (completion) are answered first. */
-const PULL_YIELD_MS = 5;
+/**
+ * How long a diagnostic pull after a structural edit waits, so that requests sent with it (a
+ * completion, which needs only the parse) are answered before the catalog checks run.
+ */
+const PULL_YIELD_MS = 30;
 
 /** Wires the LSP connection to the features; each feature lives in its own module. */
 export function startServer(): void {
@@ -150,7 +153,8 @@ function wire(connection: Connection): void {
     // The answer is for the text as it was asked about, even if an edit lands while it waits.
     const current = documents.get(params.textDocument.uri);
     const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
-    await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    // An edit inside a string was parsed incrementally and is cheap to check: no wait then.
+    if (current && !policies.hasParse(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const latest = documents.get(params.textDocument.uri);
     const document = latest && asked && latest.version !== asked.version ? asked : latest;
