@@ -186,6 +186,48 @@ describe('exact diagnostics over LSP (pull client)', () => {
     assert.match(formatted, /^\{\n {2}"version": "1",\n {2}"tools": \{/);
   });
 
+  async function applyFix(uri: string, text: string, at: string, title: RegExp): Promise<string> {
+    const diagnostics = await client.pullDiagnostics(uri);
+    const range = rangeOf(text, at);
+    const actions = await client.request<CodeAction[]>('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics } });
+    const action = actions.find((candidate) => title.test(candidate.title));
+    assert.ok(action?.edit, `no action ${String(title)} in ${JSON.stringify(actions.map((candidate) => candidate.title))}`);
+    client.applyWorkspaceEdit(action.edit);
+    return client.text(uri);
+  }
+
+  it('B10: a quick fix adds its rule on a line of its own and leaves neighbours and comments alone', async () => {
+    const text = '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_list_*": {},   // read freely\n    "fluentcrm_resume_*": { "reason": "campaigns" } // resumes mail\n  }\n}\n';
+    const { uri } = await pull(text);
+    const after = await applyFix(uri, text, '"fluentcrm_resume_*"', /Add a rule that denies fluentcrm_resume_campaign/);
+    assert.equal(
+      after,
+      '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_list_*": {},   // read freely\n    "fluentcrm_resume_*": { "reason": "campaigns" }, // resumes mail\n    "fluentcrm_resume_campaign": {\n      "action": "deny"\n    }\n  }\n}\n',
+    );
+  });
+
+  it('B10: Allow This Tool adds its rule without reformatting a one-line tools object', async () => {
+    const text = '{ "version": "1", "tools": { "fluentcrm_list_*": {}, "fluentcrm_get_*": { "reason": "reads" } } }';
+    const { uri } = await pull(text);
+    await client.request('workspace/executeCommand', { command: 'mcpPolicy.allowTool', arguments: [uri, null, 'fluentcrm_delete_tag'] });
+    const edit = client.appliedEdits[client.appliedEdits.length - 1];
+    assert.ok(edit);
+    client.applyWorkspaceEdit(edit);
+    assert.equal(client.text(uri), '{ "version": "1", "tools": { "fluentcrm_list_*": {}, "fluentcrm_get_*": { "reason": "reads" }, "fluentcrm_delete_tag": {} } }');
+  });
+
+  it('B18: a glob that allows more than five risky tools gets one fix per kind covering all of them', async () => {
+    const text = '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_*": {}\n  }\n}\n';
+    const { uri, items } = await pull(text);
+    const risky = only(items, 'risky-allow')[0];
+    const tools = (risky?.data as { tools?: string[] } | undefined)?.tools ?? [];
+    assert.ok(tools.length > 5, JSON.stringify(tools));
+    const after = await applyFix(uri, text, '"fluentcrm_*"', new RegExp(`^Add rules that deny all ${tools.length} risky tools$`));
+    for (const tool of tools) assert.match(after, new RegExp(`"${tool}": \\{\\n {6}"action": "deny"\\n {4}\\}`));
+    const left = await client.pullDiagnostics(uri);
+    assert.deepEqual(only(left, 'risky-allow'), [], codes(left));
+  });
+
   it('never logged an error', () => {
     assert.deepEqual(client.logs.filter((log) => log.type === 1), []);
   });
