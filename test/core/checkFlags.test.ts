@@ -54,3 +54,13 @@ test('check: a duplicate key is an error, so the proxy would not start with it',
   assert.equal(result.code, 1);
   assert.match(result.stdout, /:1:19: error: "default" is written more than once .*\[duplicate-key\]/);
 });
+
+test('proxy: a policy with a duplicate key does not start, naming the key and its line', () => {
+  // JSON.parse would enforce the last copy ("allow") while a reader sees the first ("deny"):
+  // the proxy fails closed instead of guessing which one was meant.
+  const file = policyFile('{\n  "version": "1",\n  "default": "deny",\n  "default": "allow"\n}\n');
+  const result = spawnSync(process.execPath, [cli, 'proxy', file, '--', process.execPath, '-e', 'setInterval(() => {}, 1000)'], { encoding: 'utf8', timeout: 20_000 });
+  assert.notEqual(result.status, 0);
+  assert.match(result.stderr, /"default" is written more than once .*line 4/);
+  assert.match(result.stderr, /no proxy started/);
+});
