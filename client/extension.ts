@@ -10,7 +10,7 @@ import { DecisionsView } from './decisionsView';
 import { LocalProxy, type ProxyHostFactory } from './localProxy';
 import { createLog, errorMessage } from './log';
 import { registerMcpProvider } from './mcpProvider';
-import { adoptPolicyDocuments } from './policyLanguage';
+import { adoptPolicyDocuments, releaseJsonFormatter } from './policyLanguage';
 import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
 
@@ -55,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The language server runs in untrusted workspaces too: it only reads the policy and its
   // catalogs. Its client library is loaded after activate() returns so the views appear first.
   adoptPolicyDocuments(context);
+  void releaseJsonFormatter(context.extension.id);
   void startLanguageClient(context, started);
   autoStart(localProxy);
   const now = performance.now();

@@ -21,3 +21,24 @@ export function adoptPolicyDocuments(context: vscode.ExtensionContext): void {
   vscode.workspace.textDocuments.forEach(adopt);
   context.subscriptions.push(vscode.workspace.onDidOpenTextDocument(adopt));
 }
+
+/**
+ * Earlier versions served policies as JSONC, so VS Code asked which formatter to use and could
+ * save this extension as the default formatter of every JSON or JSONC file, one that formats
+ * none of them now. That choice, wherever it was saved, is taken back.
+ */
+export async function releaseJsonFormatter(extensionId: string): Promise<void> {
+  for (const languageId of ['json', 'jsonc']) {
+    const config = vscode.workspace.getConfiguration('editor', { languageId });
+    const inspected = config.inspect<string>('defaultFormatter');
+    const targets: Array<[string | undefined, vscode.ConfigurationTarget]> = [
+      [inspected?.globalLanguageValue, vscode.ConfigurationTarget.Global],
+      [inspected?.workspaceLanguageValue, vscode.ConfigurationTarget.Workspace],
+      [inspected?.workspaceFolderLanguageValue, vscode.ConfigurationTarget.WorkspaceFolder],
+    ];
+    for (const [value, target] of targets) {
+      if (value?.toLowerCase() !== extensionId.toLowerCase()) continue;
+      await config.update('defaultFormatter', undefined, target, true).then(undefined, () => undefined);
+    }
+  }
+}

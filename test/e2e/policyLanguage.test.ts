@@ -100,7 +100,13 @@ test('policy files have their own language: one Problem per mistake, one complet
   server = await startCodeServer({
     vsix,
     workspace,
-    settings: { 'files.autoSave': 'off', 'editor.quickSuggestions': { other: false, comments: false, strings: false }, 'editor.formatOnSave': false },
+    settings: {
+      'files.autoSave': 'off',
+      'editor.quickSuggestions': { other: false, comments: false, strings: false },
+      'editor.formatOnSave': false,
+      // What an earlier version left behind when the user picked it in the formatter prompt.
+      '[jsonc]': { 'editor.defaultFormatter': EXTENSION_ID },
+    },
   });
   ui = await launchBrowser({ screenshotsDir });
   const { page } = ui;
