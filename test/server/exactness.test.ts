@@ -216,6 +216,16 @@ describe('exact diagnostics over LSP (pull client)', () => {
     assert.equal(client.text(uri), '{ "version": "1", "tools": { "fluentcrm_list_*": {}, "fluentcrm_get_*": { "reason": "reads" }, "fluentcrm_delete_tag": {} } }');
   });
 
+  it('B10: Allow This Tool removes the action and its reason, and keeps the comments of the rule', async () => {
+    const text = '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_delete_tag": {\n      "action": "deny", // tags feed the campaigns\n      "reason": "deletes tags",\n      /* keep a budget */\n      "limits": [{ "window": "minute", "max": 2 }]\n    }\n  }\n}\n';
+    const { uri } = await pull(text);
+    await client.request('workspace/executeCommand', { command: 'mcpPolicy.allowTool', arguments: [uri, null, 'fluentcrm_delete_tag'] });
+    const edit = client.appliedEdits[client.appliedEdits.length - 1];
+    assert.ok(edit);
+    client.applyWorkspaceEdit(edit);
+    assert.equal(client.text(uri), '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_delete_tag": {\n      // tags feed the campaigns\n      /* keep a budget */\n      "limits": [{ "window": "minute", "max": 2 }]\n    }\n  }\n}\n');
+  });
+
   it('B18: a glob that allows more than five risky tools gets one fix per kind covering all of them', async () => {
     const text = '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_*": {}\n  }\n}\n';
     const { uri, items } = await pull(text);
