@@ -10,6 +10,7 @@ import { DecisionsView } from './decisionsView';
 import { LocalProxy, type ProxyHostFactory } from './localProxy';
 import { createLog, errorMessage } from './log';
 import { registerMcpProvider } from './mcpProvider';
+import { adoptPolicyDocuments, releaseJsonFormatter } from './policyLanguage';
 import { locatePolicy } from './policyLocator';
 import { StatusBar } from './statusBar';
 import { TokenStore } from '../proxy/tokens';
@@ -68,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
 
   // The language server runs in untrusted workspaces too: it only reads the policy and its
   // catalogs. Its client library is loaded after activate() returns so the views appear first.
+  adoptPolicyDocuments(context);
+  void releaseJsonFormatter(context.extension.id);
   void startLanguageClient(context, started);
   refreshLauncher(context);
   autoStart(localProxy);

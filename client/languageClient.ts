@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { POLICY_FILE_GLOBS } from './config';
+import { POLICY_LANGUAGE } from './policyLanguage';
 
 /** The client id: also the settings prefix the client reads its trace level from (`mcpPolicy.trace.server`). */
 const CLIENT_ID = 'mcpPolicy';
@@ -16,10 +16,11 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
     run: { module, transport: TransportKind.ipc },
     debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
   };
-  const documentSelector = POLICY_FILE_GLOBS.flatMap((pattern) => [
-    { scheme: 'file', language: 'json', pattern },
-    { scheme: 'file', language: 'jsonc', pattern },
-  ]);
+  // Only the policy language: VS Code's JSON tooling keeps every other JSON file to itself.
+  const documentSelector = [
+    { scheme: 'file', language: POLICY_LANGUAGE },
+    { scheme: 'untitled', language: POLICY_LANGUAGE },
+  ];
   const clientOptions: LanguageClientOptions = {
     documentSelector,
     outputChannel: vscode.window.createOutputChannel('MCP Policy Language Server', { log: true }),

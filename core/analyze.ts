@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { normalize } from 'node:path';
 import { loadCatalog, type CatalogLoadProblem, type ToolCatalog } from './catalog';
 import { CompiledPolicy } from './compile';
 import { DiagnosticCode, hasErrors, type PolicyDiagnostic } from './diagnostic';
 import { JsonDocument } from './document';
+import type { JsonPath } from './jsonPath';
 import type { Policy } from './model';
 import { sanitizePolicy, isObject } from './sanitize';
 import { validatePolicySchema } from './schemaValidation';
@@ -47,11 +49,8 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
     const cache = options.semanticCache ?? new SemanticCache();
     diagnostics.push(...cache.check(document, policy, options.catalog, () => compile(policy)));
   }
-  for (const problem of options.catalogProblems ?? []) {
-    const index = (policy?.catalog ?? []).findIndex((entry) => problem.file.endsWith(entry.replace(/^\.\//, '')));
-    const path = index >= 0 ? ['catalog', index] : [];
-    diagnostics.push({ code: DiagnosticCode.catalogProblem, severity: 'warning', message: `catalog ${problem.file}: ${problem.message}`, range: index >= 0 ? document.rangeOf(path) : { offset: 0, length: 0 }, path });
-  }
+  for (const problem of options.catalogProblems ?? []) diagnostics.push(catalogDiagnostic(document, policy, problem));
+  dropEchoes(diagnostics);
   diagnostics.sort((a, b) => a.range.offset - b.range.offset);
   const clean = policy !== undefined && !hasErrors(diagnostics);
   return {
@@ -62,6 +61,29 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
       return clean ? compile(policy) : undefined;
     },
   };
+}
+
+/** On the `catalog` entry that names the file; on the `catalog` key or the policy's first brace for the catalog found beside it. */
+function catalogDiagnostic(document: JsonDocument, policy: Policy | undefined, problem: CatalogLoadProblem): PolicyDiagnostic {
+  const file = problem.file.replace(/\\/g, '/');
+  const index = (policy?.catalog ?? []).findIndex((entry) => file.endsWith(`/${normalize(entry).replace(/\\/g, '/').replace(/^(\.\/)+/, '')}`));
+  const path: JsonPath = index >= 0 ? ['catalog', index] : document.nodeAt(['catalog']) ? ['catalog'] : [];
+  const range = index >= 0 ? document.rangeOf(path) : path.length > 0 ? document.rangeOf(path, 'key') : { offset: document.root?.offset ?? 0, length: document.root ? 1 : 0 };
+  return { code: DiagnosticCode.catalogProblem, severity: 'warning', message: `catalog ${problem.file}: ${problem.message}`, range, path };
+}
+
+/**
+ * A limit with a schema error is left out of the sanitized policy, so the risky-tool check
+ * would also say the rule has "no limit": one mistake, one report.
+ */
+function dropEchoes(diagnostics: PolicyDiagnostic[]): void {
+  const errorPaths = diagnostics.filter((diagnostic) => diagnostic.severity === 'error' && diagnostic.code === DiagnosticCode.schema).map((diagnostic) => diagnostic.path);
+  if (errorPaths.length === 0) return;
+  for (let index = diagnostics.length - 1; index >= 0; index--) {
+    const diagnostic = diagnostics[index]!;
+    if (diagnostic.code !== DiagnosticCode.riskyAllow) continue;
+    if (errorPaths.some((path) => path.length > diagnostic.path.length && diagnostic.path.every((segment, at) => path[at] === segment))) diagnostics.splice(index, 1);
+  }
 }
 
 export interface LoadedPolicy extends PolicyAnalysis {

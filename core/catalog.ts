@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { classifyTool, type Risk, type ToolAnnotations } from './risk';
+import { classifyTool, type Risk, type RiskClass, type RiskSeverity, type ToolAnnotations } from './risk';
 
 export interface CatalogTool {
   name: string;
@@ -36,12 +36,13 @@ export class ToolCatalog {
 
   constructor(files: readonly CatalogFile[]) {
     for (const file of files) {
-      for (const [serverName, server] of Object.entries(file.servers ?? {})) {
+      for (const [serverName, server] of Object.entries(isRecord(file.servers) ? file.servers : {})) {
+        if (!isRecord(server) || !Array.isArray(server.tools)) continue;
         const tools = this.byServer.get(serverName) ?? new Map<string, CatalogTool>();
         this.byServer.set(serverName, tools);
-        for (const raw of server.tools ?? []) {
-          if (!raw || typeof raw.name !== 'string') continue;
-          const tool: CatalogTool = { ...raw, inputSchema: raw.inputSchema ?? { type: 'object' }, risk: raw.risk ?? classifyTool(raw) };
+        for (const raw of server.tools) {
+          if (!isRecord(raw) || typeof raw.name !== 'string') continue;
+          const tool: CatalogTool = { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
           tools.set(tool.name, tool);
           if (!this.byName.has(tool.name)) this.byName.set(tool.name, tool);
         }
@@ -107,11 +108,75 @@ export function catalogPathsFor(policyPath: string, named: readonly string[] | u
 }
 
 export function readCatalogFile(path: string): CatalogFile {
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
-  if (!parsed || typeof parsed !== 'object' || typeof (parsed as CatalogFile).servers !== 'object') {
-    throw new Error('not a tool catalog: expected {"version": "1", "servers": {...}}');
+  const { file, problems } = readCatalogFileChecked(path);
+  if (problems.length > 0 && Object.keys(file.servers).length === 0) throw new Error(problems.join('; '));
+  return file;
+}
+
+const RISK_CLASSES: readonly RiskClass[] = ['read', 'write', 'destructive', 'execute'];
+const RISK_SEVERITIES: readonly RiskSeverity[] = ['low', 'medium', 'high', 'critical'];
+/** How many shape problems a catalog's one diagnostic lists before "and N more". */
+const PROBLEMS_LISTED = 3;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isRisk(value: unknown): value is Risk {
+  return isRecord(value) && RISK_CLASSES.includes(value.class as RiskClass) && RISK_SEVERITIES.includes(value.severity as RiskSeverity);
+}
+
+/**
+ * A catalog file, with every part of the wrong shape left out and named in `problems`, so
+ * that one bad server or tool neither hides the rest nor reaches the checks as `undefined`.
+ * Throws only when the file cannot be read or is not JSON.
+ */
+export function readCatalogFileChecked(path: string): { file: CatalogFile; problems: string[] } {
+  const text = readFileSync(path, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not valid JSON: ${(error as Error).message}`);
   }
-  return parsed as CatalogFile;
+  const problems: string[] = [];
+  const servers: Record<string, CatalogServer> = {};
+  if (!isRecord(parsed) || !isRecord(parsed.servers)) {
+    problems.push(`not a tool catalog: expected {"version": "1", "servers": {...}}, found ${isRecord(parsed) ? `"servers": ${shapeOf(parsed.servers)}` : shapeOf(parsed)}`);
+    return { file: { version: '1', servers }, problems };
+  }
+  for (const [name, server] of Object.entries(parsed.servers)) {
+    if (!isRecord(server) || !Array.isArray(server.tools)) {
+      problems.push(`servers.${name}.tools must be an array of tools, found ${isRecord(server) ? shapeOf(server.tools) : shapeOf(server)}`);
+      continue;
+    }
+    const tools: CatalogTool[] = [];
+    server.tools.forEach((raw: unknown, index) => {
+      if (!isRecord(raw) || typeof raw.name !== 'string' || raw.name.length === 0) {
+        problems.push(`servers.${name}.tools[${index}] has no "name"`);
+        return;
+      }
+      const tool = { ...raw, name: raw.name, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' } } as CatalogTool;
+      if (raw.risk !== undefined && !isRisk(raw.risk)) {
+        problems.push(`servers.${name}.tools[${index}] (${raw.name}): "risk" must be {"class": ${RISK_CLASSES.map((c) => `"${c}"`).join('|')}, "severity": ${RISK_SEVERITIES.map((c) => `"${c}"`).join('|')}}; classified from its name instead`);
+      }
+      if (!isRisk(raw.risk)) tool.risk = classifyTool(tool);
+      tools.push(tool);
+    });
+    servers[name] = { ...(isRecord(server.serverInfo) ? { serverInfo: server.serverInfo as CatalogServer['serverInfo'] } : {}), tools };
+  }
+  return { file: { ...(parsed as object), version: '1', servers } as CatalogFile, problems };
+}
+
+function shapeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value === 'undefined' ? 'nothing' : `a ${typeof value}`;
+}
+
+function summarize(problems: readonly string[]): string {
+  const listed = problems.slice(0, PROBLEMS_LISTED).join('; ');
+  return problems.length > PROBLEMS_LISTED ? `${listed}; and ${problems.length - PROBLEMS_LISTED} more` : listed;
 }
 
 /**
@@ -128,8 +193,10 @@ export function loadCatalog(
   const defaultPath = resolve(dirname(resolve(policyPath)), CATALOG_FILE_NAME);
   for (const path of [...catalogPathsFor(policyPath, named), ...extraFiles.map((file) => resolve(file))]) {
     try {
-      files.push(readCatalogFile(path));
+      const checked = readCatalogFileChecked(path);
+      files.push(checked.file);
       read.push(path);
+      if (checked.problems.length > 0) problems.push({ file: path, message: summarize(checked.problems) });
     } catch (error) {
       const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
       if (missing && path === defaultPath && !(named ?? []).some((entry) => resolve(dirname(resolve(policyPath)), entry) === path)) continue;

@@ -6,6 +6,7 @@ export type Severity = 'error' | 'warning' | 'info';
 export const DiagnosticCode = {
   unreadable: 'unreadable-file',
   syntax: 'syntax',
+  duplicateKey: 'duplicate-key',
   schema: 'schema',
   unknownProperty: 'unknown-property',
   invalidArgumentsSchema: 'invalid-arguments-schema',
@@ -18,6 +19,8 @@ export const DiagnosticCode = {
   shadowedRule: 'shadowed-rule',
   riskyAllow: 'risky-allow',
   catalogProblem: 'catalog-problem',
+  unknownServer: 'unknown-server',
+  ruleNeverApplies: 'rule-never-applies',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

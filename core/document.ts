@@ -1,4 +1,4 @@
-import { findNodeAtLocation, findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
@@ -6,22 +6,42 @@ import type { JsonPath } from './jsonPath';
 /** A JSONC text parsed once, with the range of every key and value. */
 export class JsonDocument {
   readonly root: Node | undefined;
-  readonly value: unknown;
-  readonly syntaxDiagnostics: PolicyDiagnostic[] = [];
+  /** Nested deeper than MAX_NESTING: not parsed, and no recursive tool may look at it. */
+  readonly tooDeep: boolean = false;
   private lineIndex: TextDocument | undefined;
+  /** What the parser reported; duplicate keys are added on first use of syntaxDiagnostics. */
+  private readonly parseDiagnostics: PolicyDiagnostic[] = [];
+  private allSyntaxDiagnostics: PolicyDiagnostic[] | undefined;
+  private parsedValue: { value: unknown } | undefined;
+  private readonly parsedCleanly: boolean = false;
 
   /** `parsed` is for afterEdit: a tree and value already made to match the text. */
   constructor(readonly text: string, parsed?: { root: Node; value: unknown }) {
     if (parsed) {
       this.root = parsed.root;
-      this.value = parsed.value;
+      this.parsedValue = { value: parsed.value };
+      return;
+    }
+    const tooDeep = nestingBeyond(text, MAX_NESTING);
+    if (tooDeep >= 0) {
+      // The parser, the schema validator and the checks all recurse: a hostile depth would
+      // overflow the stack and leave the file looking clean. Refuse it with a place to look.
+      this.root = undefined;
+      this.tooDeep = true;
+      this.parseDiagnostics.push({
+        code: DiagnosticCode.syntax,
+        severity: 'error',
+        message: `objects and arrays are nested more than ${MAX_NESTING} levels deep here: a policy never needs that many`,
+        range: { offset: tooDeep, length: 1 },
+        path: [],
+      });
       return;
     }
     const errors: ParseError[] = [];
     this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-    this.value = this.root ? valueOf(text, this.root, errors.length === 0) : undefined;
+    this.parsedCleanly = errors.length === 0;
     for (const error of errors) {
-      this.syntaxDiagnostics.push({
+      this.parseDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
         message: describeParseError(error),
@@ -29,8 +49,9 @@ export class JsonDocument {
         path: [],
       });
     }
-    if (!this.root && errors.length === 0) {
-      this.syntaxDiagnostics.push({
+    if (!this.root && (errors.length === 0 || text.trim() === '')) {
+      this.parseDiagnostics.length = 0;
+      this.parseDiagnostics.push({
         code: DiagnosticCode.syntax,
         severity: 'error',
         message: 'the file is empty: a policy is a JSON object such as {"version": "1"}',
@@ -38,6 +59,26 @@ export class JsonDocument {
         path: [],
       });
     }
+  }
+
+  /**
+   * The value JSON.parse gives (the last of duplicate keys wins), built on first use:
+   * completion needs only the tree, and typing must not pay for the value of a large policy.
+   */
+  get value(): unknown {
+    this.parsedValue ??= { value: this.root ? valueOf(this.text, this.root, this.parsedCleanly) : undefined };
+    return this.parsedValue.value;
+  }
+
+  /** Parse errors and duplicate keys (found on first use). */
+  get syntaxDiagnostics(): readonly PolicyDiagnostic[] {
+    this.allSyntaxDiagnostics ??= [...(this.root ? duplicateKeys(this.root, (offset) => this.lines.positionAt(offset).line + 1) : []), ...this.parseDiagnostics];
+    return this.allSyntaxDiagnostics;
+  }
+
+  /** The text is not well-formed JSONC (duplicate keys apart): cheap, known from the parse. */
+  get hasParseErrors(): boolean {
+    return this.parseDiagnostics.length > 0;
   }
 
   /**
@@ -87,7 +128,7 @@ export class JsonDocument {
       }
       if (node.type !== 'object') return undefined;
       if ((node.children?.length ?? 0) < 16) {
-        node = findNodeAtLocation(node, [segment]);
+        node = lastValueOf(node, segment);
         continue;
       }
       node = this.propertiesOf(node).get(segment);
@@ -101,8 +142,8 @@ export class JsonDocument {
       index = new Map();
       for (const property of object.children ?? []) {
         const [key, value] = property.children ?? [];
-        // Like findNodeAtLocation: the first of duplicate keys wins, and a key without a value is no match.
-        if (key && value && typeof key.value === 'string' && !index.has(key.value)) index.set(key.value, value);
+        // Like JSON.parse, which builds the value that is enforced: the last of duplicate keys wins.
+        if (key && value && typeof key.value === 'string') index.set(key.value, value);
       }
       this.keyIndex.set(object, index);
     }
@@ -121,6 +162,105 @@ export class JsonDocument {
     }
     return { offset: node.offset, length: node.length };
   }
+}
+
+/** Deeper than any policy needs, and shallow enough for every recursive step after the parse. */
+export const MAX_NESTING = 128;
+
+/** True when the text nests deeper than MAX_NESTING: the recursive JSON tools would overflow on it. */
+export function nestsTooDeep(text: string): boolean {
+  return nestingBeyond(text, MAX_NESTING) >= 0;
+}
+
+/** Offset of the bracket that opens level `limit + 1`, or -1; strings and comments are skipped. */
+function nestingBeyond(text: string, limit: number): number {
+  let depth = 0;
+  const length = text.length;
+  for (let at = 0; at < length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === 0x7b || code === 0x5b) {
+      if (++depth > limit) return at;
+    } else if (code === 0x7d || code === 0x5d) {
+      if (depth > 0) depth--;
+    } else if (code === 0x22) {
+      for (at++; at < length; at++) {
+        const inner = text.charCodeAt(at);
+        if (inner === 0x5c) at++;
+        else if (inner === 0x22 || inner === 0x0a) break;
+      }
+    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2f) {
+      const end = text.indexOf('\n', at);
+      at = end < 0 ? length : end;
+    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2a) {
+      const end = text.indexOf('*/', at + 2);
+      at = end < 0 ? length : end + 1;
+    }
+  }
+  return -1;
+}
+
+/** The value of the last property named `key`: the copy JSON.parse keeps. */
+function lastValueOf(object: Node, key: string): Node | undefined {
+  const properties = object.children ?? [];
+  for (let index = properties.length - 1; index >= 0; index--) {
+    const [name, value] = properties[index]?.children ?? [];
+    if (name?.value === key && value) return value;
+  }
+  return undefined;
+}
+
+/**
+ * Every key written twice in one object: JSON.parse enforces the last copy, while a reader
+ * (and every other JSON tool) may take the first, so an earlier copy is an error on its key.
+ */
+function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
+  const out: PolicyDiagnostic[] = [];
+  const stack: Node[] = [root];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const children = node.children;
+    if (!children) continue;
+    if (node.type === 'property') {
+      const value = children[1];
+      if (value?.children) stack.push(value);
+      continue;
+    }
+    for (const child of children) if (child.children) stack.push(child);
+    if (node.type !== 'object' || children.length < 2) continue;
+    // Most objects have no duplicate: one Set pass says so without building anything else.
+    seen.clear();
+    let duplicated = false;
+    for (const property of children) {
+      const key = property.children?.[0]?.value;
+      if (seen.has(key)) {
+        duplicated = true;
+        break;
+      }
+      seen.add(key);
+    }
+    if (!duplicated) continue;
+    const last = new Map<string, Node>();
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (key && typeof key.value === 'string') last.set(key.value, key);
+    }
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (!key || typeof key.value !== 'string') continue;
+      const kept = last.get(key.value);
+      if (!kept || kept === key) continue;
+      out.push({
+        code: DiagnosticCode.duplicateKey,
+        severity: 'error',
+        message: `"${key.value}" is written more than once in this object: only its last copy, on line ${lineOf(kept.offset)}, is enforced; remove or merge this one`,
+        range: { offset: key.offset, length: key.length },
+        path: [...getNodePath(key).slice(0, -1), key.value],
+        data: { kept: kept.offset },
+      });
+    }
+  }
+  return out.sort((a, b) => a.range.offset - b.range.offset);
 }
 
 /** In a JSON string, these would end it, escape, or be invalid: an edit holding one needs a real parse. */

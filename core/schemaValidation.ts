@@ -3,6 +3,7 @@ import policySchema from '../schemas/policy.schema.json';
 import generatedValidator from './generated/policyValidator';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
+import { formatJsonPath } from './jsonPath';
 import { suggest } from './suggest';
 
 export { policySchema };
@@ -18,6 +19,8 @@ export function validatePolicySchema(document: JsonDocument): PolicyDiagnostic[]
   const diagnostics: PolicyDiagnostic[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
+    // propertyNames reports twice (the inner minLength, then itself): keep the one that says what.
+    if (error.keyword !== 'propertyNames' && (error as { propertyName?: string }).propertyName !== undefined) continue;
     const diagnostic = toDiagnostic(document, error);
     const key = `${diagnostic.range.offset}:${diagnostic.message}`;
     if (seen.has(key)) continue;
@@ -58,19 +61,24 @@ function instancePathSegments(instancePath: string, value: unknown): Array<strin
 
 function toDiagnostic(document: JsonDocument, error: ErrorObject): PolicyDiagnostic {
   const path = instancePathSegments(error.instancePath, document.value);
-  const where = path.length === 0 ? 'the policy' : `"${String(path[path.length - 1])}"`;
+  const last = path[path.length - 1];
+  // An array entry is named with its array: `"limits[0]"`, not `"0"`.
+  const where = path.length === 0 ? 'the policy' : typeof last === 'number' ? `"${formatJsonPath(path.slice(-2))}"` : `"${String(last)}"`;
   switch (error.keyword) {
     case 'additionalProperties': {
       const property = String((error.params as { additionalProperty: string }).additionalProperty);
       const known = Object.keys((error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {});
+      // A key the object already has would become a duplicate if the fix wrote it.
+      const present = valueAt(document.value, path);
       const guess = suggest(property, known);
+      const taken = guess !== undefined && present !== null && typeof present === 'object' && Object.prototype.hasOwnProperty.call(present, guess);
       return {
         code: DiagnosticCode.unknownProperty,
         severity: 'error',
-        message: `unknown property "${property}"${guess ? `; did you mean "${guess}"?` : ''}${known.length ? ` (allowed: ${known.join(', ')})` : ''}`,
+        message: `unknown property "${property}"${guess ? `; did you mean "${guess}"?${taken ? ` It is set here already: remove one of the two` : ''}` : ''}${known.length ? ` (allowed: ${known.join(', ')})` : ''}`,
         range: document.rangeOf([...path, property], 'key'),
         path: [...path, property],
-        data: guess ? { suggestion: guess, property } : { property },
+        data: guess && !taken ? { suggestion: guess, property } : { property },
       };
     }
     case 'required': {
@@ -94,8 +102,11 @@ function toDiagnostic(document: JsonDocument, error: ErrorObject): PolicyDiagnos
       return schemaDiagnostic(document, path, `${where} must not be empty`);
     case 'pattern':
       return schemaDiagnostic(document, path, `${where} must start with http:// or https://`);
-    case 'propertyNames':
-      return schemaDiagnostic(document, path, `${where} has an empty property name`);
+    case 'propertyNames': {
+      // On the empty key itself, not on the whole object that holds it.
+      const name = String((error.params as { propertyName?: string }).propertyName ?? '');
+      return { ...schemaDiagnostic(document, [...path, name], `${where} has an empty property name: name a tool or a glob`, 'key'), path: [...path, name] };
+    }
     default:
       return schemaDiagnostic(document, path, `${where} ${error.message ?? 'is not valid'}`);
   }
@@ -113,6 +124,12 @@ function branchMessage(path: ReadonlyArray<string | number>, where: string, erro
     return passing ? 'upstream must have either "command" or "url", not both' : 'upstream needs "command" (a server to start over stdio) or "url" (a Streamable HTTP endpoint)';
   }
   return `${where} ${error.message ?? 'is not valid'}`;
+}
+
+function valueAt(value: unknown, path: ReadonlyArray<string | number>): unknown {
+  let current = value;
+  for (const segment of path) current = current !== null && typeof current === 'object' ? (current as Record<string | number, unknown>)[segment] : undefined;
+  return current;
 }
 
 function article(type: string): string {

@@ -6,7 +6,7 @@ import type { JsonDocument } from './document';
 import { compileGlob, globsOverlap, isGlobPattern } from './glob';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
-import { describeWindow, type Limit, type Policy, type Rule } from './model';
+import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
 import { isObject } from './sanitize';
 import { suggest } from './suggest';
@@ -36,7 +36,9 @@ export function semanticChecks(document: JsonDocument, policy: Policy, catalog: 
     checkArgumentsSchemas(document, section, out);
   }
   checkHiddenRules(document, policy, out);
+  checkTopRulesShadowedByServers(document, policy, catalog, out);
   if (catalog && !catalog.isEmpty) {
+    checkServersAgainstCatalog(document, policy, catalog, out);
     for (const section of sections(policy)) checkAgainstCatalog(document, section, catalog, out);
     checkHideAgainstCatalog(document, policy, catalog, out);
     checkShadowedAndRisky(document, policy, catalog, compiled ?? new CompiledPolicy(policy), out);
@@ -56,7 +58,8 @@ function checkCounters(document: JsonDocument, policy: Policy, out: PolicyDiagno
         seen.set(key, { limit, path });
         return;
       }
-      if (first.limit.window !== limit.window || first.limit.max !== limit.max) {
+      // 60 and "minute" are one window: compare what is enforced, not how it is written.
+      if (windowMs(first.limit.window) !== windowMs(limit.window) || first.limit.max !== limit.max) {
         const field = first.limit.max !== limit.max ? 'max' : 'window';
         out.push({
           code: DiagnosticCode.counterMismatch,
@@ -161,17 +164,82 @@ function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: 
     const tool = catalog.find(key, scope);
     if (!tool) {
       const guess = suggest(key, catalog.toolNamesFor(scope));
+      // Renaming to a name that already has its rule here would write a duplicate key: no fix then.
+      const taken = guess !== undefined && Object.prototype.hasOwnProperty.call(section.tools, guess);
       out.push({
         code: DiagnosticCode.unknownTool,
         severity: 'warning',
-        message: `unknown tool "${key}" (not in ${where})${guess ? `; did you mean "${guess}"?` : ''}`,
+        message: `unknown tool "${key}" (not in ${where})${guess ? `; did you mean "${guess}"?${taken ? ` It has a rule of its own here already: merge the two` : ''}` : ''}`,
         range: document.rangeOf(path, 'key'),
         path,
-        data: guess ? { suggestion: guess } : {},
+        data: guess && !taken ? { suggestion: guess } : {},
       });
       continue;
     }
     checkArgumentNames(document, path, rule, tool.inputSchema, out);
+  }
+}
+
+function* notIn(names: Iterable<string>, taken: Record<string, unknown>): Iterable<string> {
+  for (const name of names) if (!Object.prototype.hasOwnProperty.call(taken, name)) yield name;
+}
+
+/** A server section the catalog does not know gets no tool checks at all: say so on its name. */
+function checkServersAgainstCatalog(document: JsonDocument, policy: Policy, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+  const known = catalog.serverNames();
+  for (const server of Object.keys(policy.servers ?? {})) {
+    if (catalog.hasServer(server)) continue;
+    const guess = suggest(server, notIn(known, policy.servers ?? {}));
+    const path = ['servers', server];
+    out.push({
+      code: DiagnosticCode.unknownServer,
+      severity: 'warning',
+      message: `the tool catalog has no server "${server}"${guess ? `; did you mean "${guess}"?` : ''}: its rules are checked against every catalog tool (catalog servers: ${known.join(', ')})`,
+      range: document.rangeOf(path, 'key'),
+      path,
+      data: guess ? { suggestion: guess } : {},
+    });
+  }
+}
+
+/**
+ * The server's own rules are looked up before the top-level ones, so a top-level rule for a
+ * tool that a `servers.S.tools` rule also matches never decides a call through S. Reported
+ * when that holds for every server the tool can come from (all of them, without a catalog).
+ */
+function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, out: PolicyDiagnostic[]): void {
+  const servers = Object.entries(policy.servers ?? {});
+  if (servers.length === 0) return;
+  const serverGlobs = servers.map(([server, section]) => {
+    const rules = Object.keys(section.tools ?? {}).map((key) => ({ key, glob: compileGlob(key) }));
+    return { server, exact: new Set(rules.filter((rule) => !rule.glob.isGlob).map((rule) => rule.key)), globs: rules.filter((rule) => rule.glob.isGlob) };
+  });
+  const useCatalog = catalog !== undefined && !catalog.isEmpty;
+  for (const key of Object.keys(policy.tools ?? {})) {
+    if (isGlobPattern(key)) continue;
+    const shadowing: Array<{ server: string; by: string }> = [];
+    // A catalog server without a section of its own always reaches the top-level rule.
+    let reachable = useCatalog && catalog.serverNames().some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
+    for (const { server, exact, globs } of serverGlobs) {
+      if (useCatalog && catalog.hasServer(server) && !catalog.find(key, server)) continue;
+      // The server's own exact rule for the tool is a deliberate override, not an accident.
+      if (exact.has(key)) continue;
+      const by = globs.find((rule) => rule.glob.matches(key))?.key;
+      if (by === undefined) reachable = true;
+      else shadowing.push({ server, by: formatJsonPath(['servers', server, 'tools', by]) });
+    }
+    if (shadowing.length === 0) continue;
+    const path = ['tools', key];
+    const names = shadowing.map((entry) => `"${entry.server}"`).join(', ');
+    const by = shadowing.map((entry) => entry.by).join(', ');
+    out.push({
+      code: DiagnosticCode.ruleNeverApplies,
+      severity: 'warning',
+      message: `"${key}" ${reachable ? `does not apply to server ${names}` : 'never applies'}: ${by} ${shadowing.length === 1 ? 'decides' : 'decide'} this tool first, because a server's own rules come before the top-level ones`,
+      range: document.rangeOf(path, 'key'),
+      path,
+      data: { by: shadowing.map((entry) => entry.by) },
+    });
   }
 }
 

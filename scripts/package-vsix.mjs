@@ -33,7 +33,7 @@ const stage = mkdtempSync(join(tmpdir(), 'mcp-policy-vsix-'));
 try {
   delete manifest.files;
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  for (const entry of ['.vscodeignore', 'dist', 'schemas', 'media', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
+  for (const entry of ['.vscodeignore', 'dist', 'schemas', 'language', 'media', 'README.md', 'LICENSE', 'CHANGELOG.md']) {
     if (existsSync(join(root, entry))) cpSync(join(root, entry), join(stage, entry), { recursive: true });
   }
   const vsce = createRequire(import.meta.url).resolve('@vscode/vsce/vsce');

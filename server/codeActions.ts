@@ -3,7 +3,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, isGlobPattern, type JsonPath, type PolicyDiagnostic } from '../core';
 import { lspDiagnostics } from './diagnostics';
 import type { AnalyzedPolicy } from './documents';
-import { setValueEdits } from './edits';
+import { addPropertiesEdits, setValueEdits } from './edits';
 import { rulePath } from './policyPaths';
 
 /** The limit the issue recommends for a risky tool: 10 calls a minute per client credential. */
@@ -47,11 +47,22 @@ function suggestionFix(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, sho
   // The range is the string token itself (a key or a hide/required entry): replace it, quotes and all.
   const quoted = policy.text.charAt(diagnostic.range.offset) === '"';
   if (!quoted) return [];
+  if (wouldDuplicate(policy, diagnostic, suggestion)) return [];
   const edit: TextEdit = {
     range: { start: document.positionAt(diagnostic.range.offset), end: document.positionAt(diagnostic.range.offset + diagnostic.range.length) },
     newText: JSON.stringify(suggestion),
   };
   return [{ title: `Change to "${suggestion}"`, kind: CodeActionKind.QuickFix, diagnostics: [shown], isPreferred: true, edit: workspaceEdit(document, [edit], settings) }];
+}
+
+/** Renaming a key to one its object already has would write a duplicate key. */
+function wouldDuplicate(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, suggestion: string): boolean {
+  const last = diagnostic.path[diagnostic.path.length - 1];
+  if (typeof last !== 'string') return false;
+  const key = policy.json.rangeOf(diagnostic.path, 'key');
+  if (key.offset !== diagnostic.range.offset) return false;
+  const parent = policy.json.nodeAt(diagnostic.path.slice(0, -1));
+  return parent?.type === 'object' && (parent.children ?? []).some((property) => property.children?.[0]?.value === suggestion);
 }
 
 interface Fix {
@@ -76,16 +87,60 @@ function riskyFixes(policy: AnalyzedPolicy, diagnostic: PolicyDiagnostic, shown:
   } else {
     const section = rule ? path.slice(0, -1) : sectionForDefault(path);
     if (!section) return [];
-    for (const tool of tools.slice(0, TOOLS_PER_DIAGNOSTIC)) {
-      const target = [...section, tool];
-      fixes.push(
-        { title: `Add a rule for ${tool} with a limit of 10 calls per minute`, path: target, value: { limits: [RECOMMENDED_LIMIT] } },
-        { title: `Add a rule for ${tool} with "validate_input": true`, path: target, value: { validate_input: true } },
-        { title: `Add a rule that asks for approval before each call of ${tool}`, path: target, value: { action: 'approve' } },
-        { title: `Add a rule that denies ${tool}`, path: target, value: { action: 'deny' } },
-      );
-    }
+    if (tools.length > TOOLS_PER_DIAGNOSTIC) return [...manyToolFixes(policy, section, tools, shown, settings), ...singleToolFixes(policy, section, tools.slice(0, TOOLS_PER_DIAGNOSTIC), shown, settings)];
+    return singleToolFixes(policy, section, tools, shown, settings);
   }
+  return fixActions(policy, fixes, shown, settings);
+}
+
+function singleToolFixes(policy: AnalyzedPolicy, section: JsonPath, tools: readonly string[], shown: Diagnostic, settings: CodeActionSettings): CodeAction[] {
+  const fixes: Fix[] = [];
+  for (const tool of tools) {
+    const target = [...section, tool];
+    fixes.push(
+      { title: `Add a rule for ${tool} with a limit of 10 calls per minute`, path: target, value: { limits: [RECOMMENDED_LIMIT] } },
+      { title: `Add a rule for ${tool} with "validate_input": true`, path: target, value: { validate_input: true } },
+      { title: `Add a rule that asks for approval before each call of ${tool}`, path: target, value: { action: 'approve' } },
+      { title: `Add a rule that denies ${tool}`, path: target, value: { action: 'deny' } },
+    );
+  }
+  return fixActions(policy, fixes, shown, settings);
+}
+
+/**
+ * Beyond the first few tools, one fix per kind covers every risky tool the glob or default
+ * allows: no tool is left without a fix, and the list stays short.
+ */
+function manyToolFixes(policy: AnalyzedPolicy, section: JsonPath, tools: readonly string[], shown: Diagnostic, settings: CodeActionSettings): CodeAction[] {
+  const document = policy.textDocument;
+  const existing = new Set(Object.keys(rulesAt(policy, section)));
+  const missing = tools.filter((tool) => !existing.has(tool));
+  if (missing.length === 0) return [];
+  const kinds: Array<[string, unknown]> = [
+    [`Add rules for all ${missing.length} risky tools with a limit of 10 calls per minute`, { limits: [RECOMMENDED_LIMIT] }],
+    [`Add rules for all ${missing.length} risky tools with "validate_input": true`, { validate_input: true }],
+    [`Add rules that ask for approval before each call of all ${missing.length} risky tools`, { action: 'approve' }],
+    [`Add rules that deny all ${missing.length} risky tools`, { action: 'deny' }],
+  ];
+  return kinds.map(([title, rule]) => ({
+    title,
+    kind: CodeActionKind.QuickFix,
+    diagnostics: [shown],
+    edit: workspaceEdit(document, addPropertiesEdits(document, section, missing.map((tool) => [tool, rule] as const), policy.text), settings),
+  }));
+}
+
+function rulesAt(policy: AnalyzedPolicy, section: JsonPath): Record<string, unknown> {
+  const node = policy.json.nodeAt(section);
+  const out: Record<string, unknown> = {};
+  for (const property of node?.type === 'object' ? (node.children ?? []) : []) {
+    const key = property.children?.[0]?.value;
+    if (typeof key === 'string') out[key] = true;
+  }
+  return out;
+}
+
+function fixActions(policy: AnalyzedPolicy, fixes: readonly Fix[], shown: Diagnostic, settings: CodeActionSettings): CodeAction[] {
   const document = policy.textDocument;
   return fixes.map((fix) => ({
     title: fix.title,

@@ -1,7 +1,7 @@
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 import type { TextEdit } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import type { JsonPath } from '../core';
+import { nestsTooDeep, type JsonPath } from '../core';
 import { setValueEdits } from './edits';
 
 /**
@@ -40,6 +40,7 @@ export function parseAllowToolArguments(args: readonly unknown[] | undefined): A
 export function allowToolEdits(document: TextDocument, server: string | undefined, tool: string): TextEdit[] {
   const text = document.getText();
   const path: JsonPath = server !== undefined ? ['servers', server, 'tools', tool] : ['tools', tool];
+  if (nestsTooDeep(text)) return [];
   const root = parseTree(text, [], { allowTrailingComma: true });
   const existing = root && findNodeAtLocation(root, [...path]);
   if (existing?.type === 'object') {
@@ -52,7 +53,7 @@ export function allowToolEdits(document: TextDocument, server: string | undefine
       const tree = parseTree(rule);
       const property = tree && findNodeAtLocation(tree, [key])?.parent;
       if (!property) continue;
-      const { start, end } = propertyRemoval(property);
+      const { start, end } = propertyRemoval(rule, property);
       rule = rule.slice(0, start) + rule.slice(end);
     }
     if (/^\{\s*\}$/.test(rule)) rule = '{}';
@@ -61,13 +62,31 @@ export function allowToolEdits(document: TextDocument, server: string | undefine
   return setValueEdits(document, path, {}, text);
 }
 
-/** What removing a property takes: it and the comma that separates it, not the spacing around it. */
-function propertyRemoval(property: Node): { start: number; end: number } {
+/**
+ * What removing a property takes: it and the comma that separates it, and its line when
+ * nothing else is on it. Comments around it stay where they are.
+ */
+function propertyRemoval(text: string, property: Node): { start: number; end: number } {
   const siblings = property.parent?.children ?? [];
   const index = siblings.indexOf(property);
   const next = siblings[index + 1];
   const previous = siblings[index - 1];
-  const start = next || !previous ? property.offset : previous.offset + previous.length;
-  const end = next ? next.offset : property.offset + property.length;
+  let start = property.offset;
+  let end = property.offset + property.length;
+  if (next) {
+    // Its own comma, and the spaces after it on the line.
+    let at = end;
+    while (/[ \t]/.test(text.charAt(at))) at++;
+    if (text.charAt(at) === ',') at++;
+    while (/[ \t]/.test(text.charAt(at))) at++;
+    end = at;
+  } else if (previous) {
+    // The last property: the comma before it goes, from just after the previous value.
+    const comma = text.lastIndexOf(',', property.offset);
+    if (comma >= previous.offset + previous.length) start = comma;
+  }
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineBreak = text.indexOf('\n', end);
+  if (lineBreak >= 0 && text.slice(lineStart, start).trim() === '' && text.slice(end, lineBreak).trim() === '') return { start: lineStart, end: lineBreak + 1 };
   return { start, end };
 }

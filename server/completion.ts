@@ -1,73 +1,42 @@
 import { findNodeAtLocation, getLocation, type Node } from 'jsonc-parser';
 import { CompletionItemKind, InsertTextFormat, MarkupKind, type CompletionItem, type CompletionList } from 'vscode-languageserver/node';
+import { inComment, nextSignificant, stringEdit, tokenAt, tokenEdit, valueEndBefore, type CompletionSettings, type EditRequest } from './completionEdits';
 import type { CatalogTool, JsonPath, ToolCatalog } from '../core';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, isLimitsArray, rulePath, rulesSection, samePath } from './policyPaths';
 import { descriptionOf, enumValues, propertiesOf, schemaAt, typeLabel, type SchemaNode } from './schemaInfo';
 import { argumentsOf, riskLabel, toolMarkdown } from './toolInfo';
 
-export interface CompletionSettings {
-  /** The client expands `${1|a,b|}` placeholders. */
-  snippets: boolean;
-}
-
 /** Above this many candidates the list is filtered here and marked incomplete, so that every keystroke stays cheap. */
 const FULL_LIST_LIMIT = 1000;
 const FILTERED_LIST_LIMIT = 200;
 
-/** What the cursor is on: the text it replaces, and what was typed of it so far. */
-interface Token {
-  start: number;
-  end: number;
-  typed: string;
-  quoted: boolean;
-}
-
-interface Request {
+interface Request extends EditRequest {
   context: PolicyContext;
-  offset: number;
-  token: Token;
-  settings: CompletionSettings;
   /** Text that goes after an inserted key: nothing when a `:` already follows, a comma when another property does. */
   keySuffix: 'none' | 'value' | 'value,';
+  /** An array entry goes before another one: it needs a comma after it. */
+  entrySuffix: '' | ',';
 }
 
-const WORD_STOP = /[\s{}[\],:"]/;
-
-function tokenAt(context: PolicyContext, offset: number, previous: Node | undefined): Token {
-  const text = context.text;
-  if (previous && (previous.type === 'string' || previous.type === 'property') && previous.offset < offset && offset <= previous.offset + previous.length) {
-    return { start: previous.offset, end: previous.offset + previous.length, typed: text.slice(previous.offset + 1, offset), quoted: true };
-  }
-  // Half typed without quotes: the scanner does not see a string, so find the word by hand.
-  let start = offset;
-  while (start > 0 && !WORD_STOP.test(text.charAt(start - 1))) start--;
-  let end = offset;
-  while (end < text.length && !WORD_STOP.test(text.charAt(end))) end++;
-  return { start, end, typed: text.slice(start, offset), quoted: false };
-}
-
-function nextSignificant(text: string, from: number): string {
-  for (let at = from; at < text.length; at++) {
-    const char = text.charAt(at);
-    if (!/\s/.test(char)) return char;
-  }
-  return '';
-}
-
-/** Offset just after a value that ends right before `at` (whitespace apart), or -1: a comma is missing there. */
-function valueEndBefore(text: string, at: number): number {
-  let index = at - 1;
-  while (index >= 0 && /\s/.test(text.charAt(index))) index--;
-  return index >= 0 && /["}\]0-9a-z]/.test(text.charAt(index)) ? index + 1 : -1;
-}
+export type { CompletionSettings } from './completionEdits';
 
 export function complete(context: PolicyContext, offset: number, settings: CompletionSettings): CompletionList {
+  // getLocation recurses as deep as the text nests: such a text has its error and no completion.
+  if (context.json.tooDeep || inComment(context.text, offset)) return list([]);
   const location = getLocation(context.text, offset);
-  const token = tokenAt(context, offset, location.previousNode);
+  const token = tokenAt(context.text, offset, location.previousNode);
   const next = nextSignificant(context.text, token.end);
   const missingComma = valueEndBefore(context.text, token.start);
-  const request: Request = { context, offset, token, settings, keySuffix: next === ':' ? 'none' : next === '"' ? 'value,' : 'value' };
+  const request: Request = {
+    context,
+    document: context.textDocument,
+    offset,
+    token,
+    settings,
+    keySuffix: next === ':' ? 'none' : next === '"' ? 'value,' : 'value',
+    entrySuffix: /["{[0-9tfn-]/.test(next) ? ',' : '',
+  };
   let path = location.path;
   let atKey = location.isAtPropertyKey;
   // `"action": "allow" |` — a comma is missing: the cursor starts the next property (or array item), not the value before it.
@@ -82,7 +51,7 @@ export function complete(context: PolicyContext, offset: number, settings: Compl
   const result = atKey ? keyCompletions(request, path.slice(0, -1)) : valueCompletions(request, path);
   if (missingComma >= 0) {
     const at = context.textDocument.positionAt(missingComma);
-    for (const item of result.items) item.additionalTextEdits = [{ range: { start: at, end: at }, newText: ',' }];
+    for (const item of result.items) item.additionalTextEdits = [{ range: { start: at, end: at }, newText: ',' }, ...(item.additionalTextEdits ?? [])];
   }
   return result;
 }
@@ -127,18 +96,14 @@ function existingKeys(request: Request, parent: JsonPath): Set<string> {
 }
 
 function keyItem(request: Request, name: string, value: string, kind: CompletionItemKind, detail: string, documentation: string | undefined): CompletionItem {
-  const key = JSON.stringify(name);
-  const snippet = request.settings.snippets && request.keySuffix !== 'none';
-  // In a snippet `$schema` would read as a variable: escape the literal part.
-  const literalKey = snippet ? key.replace(/[$}\\]/g, '\\$&') : key;
-  const text = request.keySuffix === 'none' ? key : `${literalKey}: ${value}${request.keySuffix === 'value,' ? ',' : ''}`;
+  const after = request.keySuffix === 'none' ? '' : `: ${value}${request.keySuffix === 'value,' ? ',' : ''}`;
+  const { snippet, ...edit } = stringEdit(request, name, after, request.settings.snippets);
   return {
     label: name,
     kind,
     detail,
     ...(documentation ? { documentation: { kind: MarkupKind.Markdown, value: documentation } } : {}),
-    filterText: request.token.quoted ? key : name,
-    textEdit: { range: tokenRange(request), newText: text },
+    ...edit,
     insertTextFormat: snippet ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
   };
 }
@@ -148,9 +113,8 @@ function snippetItem(request: Request, label: string, detail: string, snippet: s
     label,
     kind: CompletionItemKind.Snippet,
     detail,
-    filterText: request.token.quoted ? `"${request.token.typed}` : request.token.typed,
     sortText: `~${label}`,
-    textEdit: { range: tokenRange(request), newText: request.keySuffix === 'value,' ? `${snippet},` : snippet },
+    ...tokenEdit(request, request.keySuffix === 'value,' ? `${snippet},` : snippet, request.token.quoted ? `"${request.token.typed}` : request.token.typed),
     insertTextFormat: InsertTextFormat.Snippet,
   };
 }
@@ -248,7 +212,7 @@ function toolItems(request: Request, server: string | undefined, exclude: Readon
       const documentation = toolMarkdown(tool, owner);
       return as === 'key'
         ? keyItem(request, tool.name, request.settings.snippets ? '{$0}' : '{}', CompletionItemKind.Function, detail, documentation)
-        : valueItem(request, tool.name, CompletionItemKind.Function, detail, documentation);
+        : valueItem(request, tool.name, CompletionItemKind.Function, detail, documentation, request.entrySuffix);
     }),
     incomplete,
   );
@@ -279,7 +243,7 @@ function argumentItems(request: Request, server: string | undefined, toolName: s
     .filter((argument) => !exclude.has(argument.name))
     .map((argument) => {
       const detail = `${argument.type}${argument.required ? ' (required)' : ''}`;
-      if (as === 'value') return valueItem(request, argument.name, CompletionItemKind.Field, detail, argument.description);
+      if (as === 'value') return valueItem(request, argument.name, CompletionItemKind.Field, detail, argument.description, request.entrySuffix);
       const type = /^[a-z]+$/.test(argument.type) ? `{ "type": "${argument.type}"${request.settings.snippets ? '$0' : ''} }` : request.settings.snippets ? '{$0}' : '{}';
       return keyItem(request, argument.name, type, CompletionItemKind.Field, detail, argument.description);
     });
@@ -307,15 +271,16 @@ function valueCompletions(request: Request, path: JsonPath): CompletionList {
   return list(enumValues(schema).map((value) => valueItem(request, value, CompletionItemKind.EnumMember, typeLabel(schema), description)));
 }
 
-function valueItem(request: Request, value: unknown, kind: CompletionItemKind, detail: string, documentation: string | undefined): CompletionItem {
+function valueItem(request: Request, value: unknown, kind: CompletionItemKind, detail: string, documentation: string | undefined, after = ''): CompletionItem {
   const text = JSON.stringify(value);
+  const edit = typeof value === 'string' ? stringEdit(request, value, after, false) : { ...tokenEdit(request, `${text}${after}`, text), snippet: false };
+  const { snippet: _plain, ...fields } = edit;
   return {
     label: typeof value === 'string' ? value : text,
     kind,
     detail,
     ...(documentation ? { documentation: { kind: MarkupKind.Markdown, value: documentation } } : {}),
-    filterText: request.token.quoted ? text : typeof value === 'string' ? value : text,
-    textEdit: { range: tokenRange(request), newText: text },
+    ...fields,
     insertTextFormat: InsertTextFormat.PlainText,
   };
 }
@@ -326,7 +291,7 @@ function limitItem(request: Request): CompletionItem {
     kind: CompletionItemKind.Snippet,
     detail: '10 calls per minute for each client credential',
     documentation: { kind: MarkupKind.Markdown, value: descriptionOf(schemaAt(['all_tools', 'limits', 0])) ?? '' },
-    textEdit: { range: tokenRange(request), newText: request.settings.snippets ? LIMIT_SNIPPET : LIMIT_PLAIN },
+    ...tokenEdit(request, `${request.settings.snippets ? LIMIT_SNIPPET : LIMIT_PLAIN}${request.entrySuffix}`),
     insertTextFormat: request.settings.snippets ? InsertTextFormat.Snippet : InsertTextFormat.PlainText,
   };
 }
@@ -341,7 +306,7 @@ function ruleValueItems(request: Request): CompletionItem[] {
     label: text,
     kind: CompletionItemKind.Value,
     detail: `${label}: ${detail}`,
-    textEdit: { range: tokenRange(request), newText: text },
+    ...tokenEdit(request, text),
   }));
 }
 
@@ -372,11 +337,6 @@ function siblingStrings(request: Request, arrayPath: JsonPath): Set<string> {
     if (item.type === 'string' && typeof item.value === 'string' && !(item.offset <= request.offset && request.offset <= item.offset + item.length)) values.add(item.value);
   }
   return values;
-}
-
-function tokenRange(request: Request): { start: { line: number; character: number }; end: { line: number; character: number } } {
-  const document = request.context.textDocument;
-  return { start: document.positionAt(request.token.start), end: document.positionAt(request.token.end) };
 }
 
 function list(items: CompletionItem[], isIncomplete = false): CompletionList {

@@ -40,6 +40,17 @@ export function lspDiagnostics(policy: AnalyzedPolicy): Diagnostic[] {
   return list;
 }
 
+/** What an editor shows when the analysis itself failed: never an empty, clean-looking list. */
+export function failureDiagnostic(error: unknown): Diagnostic {
+  return {
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
+    severity: DiagnosticSeverity.Error,
+    code: 'check-failed',
+    source: SOURCE,
+    message: `this policy could not be checked (${(error as Error).message ?? String(error)}); the proxy will not start with it until it can`,
+  };
+}
+
 export interface DiagnosticsHost {
   /** The current document, or undefined once it is closed. */
   document(uri: string): TextDocument | undefined;
@@ -73,7 +84,15 @@ export class DiagnosticsPusher {
   validate(uri: string): void {
     const document = this.host.document(uri);
     if (!document) return;
-    const policy = this.host.analyze(document);
+    let policy: AnalyzedPolicy | undefined;
+    try {
+      policy = this.host.analyze(document);
+    } catch (error) {
+      // An empty list would say the file is clean: say instead that it could not be checked.
+      this.shown.add(uri);
+      this.host.publish(uri, document.version, [failureDiagnostic(error)]);
+      return;
+    }
     if (!policy) {
       if (this.shown.delete(uri)) this.host.publish(uri, document.version, []);
       return;

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { analyzeDocument, isObject, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
+import { analyzeDocument, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
 import type { CatalogStore } from './catalogs';
 
 /** mcp-policy.json, x.mcp-policy.json, .mcp-policy.json and their .jsonc forms. */
@@ -36,16 +36,19 @@ export function filePathOf(uri: string): string | undefined {
 }
 
 export function isPolicyDocument(document: TextDocument): boolean {
+  // The editor already decided (VS Code's `mcp-policy` language, or a user's choice).
+  if (document.languageId === 'mcp-policy') return true;
   const path = filePathOf(document.uri);
   const name = path !== undefined ? basename(path) : decodeURIComponent(document.uri.slice(document.uri.lastIndexOf('/') + 1));
   if (POLICY_NAME.test(name)) return true;
   return SCHEMA_REFERENCE.test(document.getText());
 }
 
+/** From the tree, not the value: completion parses without building the value of a large policy. */
 function namedCatalogs(json: JsonDocument): string[] {
-  const value = json.value;
-  if (!isObject(value) || !Array.isArray(value.catalog)) return [];
-  return value.catalog.filter((entry): entry is string => typeof entry === 'string' && entry.length > 0);
+  const node = json.nodeAt(['catalog']);
+  if (node?.type !== 'array') return [];
+  return (node.children ?? []).flatMap((entry) => (entry.type === 'string' && typeof entry.value === 'string' && entry.value.length > 0 ? [entry.value] : []));
 }
 
 /**
@@ -99,6 +102,11 @@ export class PolicyDocuments {
     this.parsed.delete(uri);
     if (!json || json.text !== updated.getText()) return;
     this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: updated, json } });
+  }
+
+  /** A parse of this very version exists (an edit inside a string made it): its analysis is cheap. */
+  hasParse(document: TextDocument): boolean {
+    return this.parsed.get(document.uri)?.version === document.version;
   }
 
   forget(uri: string): void {

@@ -4,7 +4,7 @@ import { isGlobPattern, type JsonPath } from '../core';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, rulePath, samePath } from './policyPaths';
 import { descriptionOf, schemaAt, typeLabel } from './schemaInfo';
-import { argumentLine, argumentsOf, globMarkdown, toolMarkdown } from './toolInfo';
+import { argumentLine, argumentsOf, escapeMarkdown, globMarkdown, toolMarkdown } from './toolInfo';
 
 /** Hover on a tool name or glob (rule key, hide entry), an argument name, a server name, or a keyword. */
 export function hover(context: PolicyContext, offset: number): Hover | null {
@@ -40,7 +40,7 @@ function keyMarkdown(context: PolicyContext, path: JsonPath, key: string): strin
   const description = descriptionOf(schema);
   if (!description) return undefined;
   const type = typeLabel(schema);
-  return `**${key}**${type ? ` (${type})` : ''}\n\n${description}`;
+  return `**${escapeMarkdown(key)}**${type ? ` (${type})` : ''}\n\n${description}`;
 }
 
 function valueMarkdown(context: PolicyContext, path: JsonPath, value: string): string | undefined {
@@ -57,16 +57,16 @@ function valueMarkdown(context: PolicyContext, path: JsonPath, value: string): s
   if (rule && rule.rest[0] === 'arguments') return undefined;
   const schema = schemaAt(path);
   const description = descriptionOf(schema);
-  return description && typeof last === 'string' ? `**${last}**: \`${JSON.stringify(value)}\`\n\n${description}` : undefined;
+  return description && typeof last === 'string' ? `**${escapeMarkdown(last)}**: \`${JSON.stringify(value)}\`\n\n${description}` : undefined;
 }
 
 function toolOrGlob(context: PolicyContext, name: string, server: string | undefined): string | undefined {
   const catalog = context.catalog;
   if (isGlobPattern(name)) return globMarkdown(name, catalog, server);
-  if (catalog.isEmpty) return `**${name}**\n\nNo tool catalog is loaded: run \`mcp-policy catalog\` to write \`mcp-policy.catalog.json\` beside this policy.`;
+  if (catalog.isEmpty) return `**${escapeMarkdown(name)}**\n\nNo tool catalog is loaded: run \`mcp-policy catalog\` to write \`mcp-policy.catalog.json\` beside this policy.`;
   const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;
   const tool = catalog.find(name, scope);
-  if (!tool) return `**${name}**\n\nNot in ${scope !== undefined ? `server \`${scope}\`'s tools` : 'the tool catalog'}.`;
+  if (!tool) return `**${escapeMarkdown(name)}**\n\nNot in ${scope !== undefined ? `server \`${scope}\`'s tools` : 'the tool catalog'}.`;
   const owner = scope ?? firstServerOf(context, name);
   return toolMarkdown(tool, owner);
 }
@@ -79,10 +79,10 @@ function firstServerOf(context: PolicyContext, name: string): string | undefined
 function serverMarkdown(context: PolicyContext, server: string): string {
   const catalog = context.catalog;
   const description = descriptionOf(schemaAt(['servers', server])) ?? '';
-  if (!catalog.hasServer(server)) return `**${server}**\n\n${description}\n\nThe tool catalog has no server of this name.`;
+  if (!catalog.hasServer(server)) return `**${escapeMarkdown(server)}**\n\n${description}\n\nThe tool catalog has no server of this name.`;
   let count = 0;
   for (const _tool of catalog.toolsFor(server)) count++;
-  return `**${server}**: ${count} tool${count === 1 ? '' : 's'} in the catalog\n\n${description}`;
+  return `**${escapeMarkdown(server)}**: ${count} tool${count === 1 ? '' : 's'} in the catalog\n\n${description}`;
 }
 
 function argumentMarkdown(context: PolicyContext, server: string | undefined, toolName: string, argument: string): string | undefined {
@@ -90,6 +90,6 @@ function argumentMarkdown(context: PolicyContext, server: string | undefined, to
   const tool = catalog.find(toolName, server !== undefined && catalog.hasServer(server) ? server : undefined);
   if (!tool) return undefined;
   const info = argumentsOf(tool).find((candidate) => candidate.name === argument);
-  if (!info) return `\`${argument}\` is not an argument of **${tool.name}**.`;
-  return `Argument of **${tool.name}**\n\n${argumentLine(info)}`;
+  if (!info) return `\`${argument}\` is not an argument of **${escapeMarkdown(tool.name)}**.`;
+  return `Argument of **${escapeMarkdown(tool.name)}**\n\n${argumentLine(info)}`;
 }

@@ -7,6 +7,7 @@ import {
   TextDocuments,
   TextDocumentSyncKind,
   type ClientCapabilities,
+  type Diagnostic,
   type Connection,
   type InitializeResult,
 } from 'vscode-languageserver/node';
@@ -15,15 +16,22 @@ import { CatalogStore } from './catalogs';
 import { codeActions, workspaceEdit } from './codeActions';
 import { ALLOW_TOOL_COMMAND, allowToolEdits, parseAllowToolArguments } from './commands';
 import { complete } from './completion';
-import { DiagnosticsPusher, lspDiagnostics } from './diagnostics';
+import { DiagnosticsPusher, failureDiagnostic, lspDiagnostics } from './diagnostics';
 import { filePathOf, PolicyDocuments } from './documents';
 import { formatDocument } from './formatting';
 import { hover } from './hover';
 import { documentSymbols } from './symbols';
+import { FolderWatcher } from './folderWatching';
 import { CatalogWatcher } from './watching';
 
 /** Sent by the VS Code extension after it rewrote a catalog; without `files`, every catalog is reloaded. */
 export const CATALOG_CHANGED_NOTIFICATION = 'mcpPolicy/catalogChanged';
+
+/**
+ * How long a diagnostic pull after a structural edit waits, so that requests sent with it (a
+ * completion, which needs only the parse) are answered before the catalog checks run.
+ */
+const PULL_YIELD_MS = 30;
 
 /** Wires the LSP connection to the features; each feature lives in its own module. */
 export function startServer(): void {
@@ -48,7 +56,7 @@ function wire(connection: Connection): void {
   });
   let capabilities: ClientCapabilities = {};
   let pull = false;
-  let watcher: CatalogWatcher | undefined;
+  let watcher: CatalogWatcher | FolderWatcher | undefined;
 
   /** A feature that throws answers "nothing here" and says why in the log, instead of failing the request. */
   function guard<T>(feature: string, fallback: T, run: () => T): T {
@@ -68,7 +76,14 @@ function wire(connection: Connection): void {
 
   const pusher = new DiagnosticsPusher({
     document: (uri) => documents.get(uri),
-    analyze: (document) => guard('diagnostics', undefined, () => analyze(document)),
+    analyze: (document) => {
+      try {
+        return analyze(document);
+      } catch (error) {
+        connection.console.error(`diagnostics failed: ${(error as Error).stack ?? String(error)}`);
+        throw error;
+      }
+    },
     publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics }),
   });
 
@@ -103,8 +118,16 @@ function wire(connection: Connection): void {
   connection.onInitialized(() => {
     if (capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       watcher = new CatalogWatcher(connection, capabilities.workspace.didChangeWatchedFiles.relativePatternSupport === true, (message) => connection.console.warn(message));
-      watcher.update(catalogs.watchedPaths());
+    } else {
+      // The client cannot watch files for us: watch the catalogs' folders ourselves.
+      watcher = new FolderWatcher(
+        (files) => {
+          if (catalogs.invalidate(files)) revalidateAll();
+        },
+        (message) => connection.console.warn(message),
+      );
     }
+    watcher.update(catalogs.watchedPaths());
   });
 
   // TextDocuments reports an open as an open and a content change: answer the open at once, debounce real edits.
@@ -123,12 +146,28 @@ function wire(connection: Connection): void {
     if (!pull) pusher.clear(event.document.uri);
   });
 
-  connection.languages.diagnostics.on((params) => {
-    const document = documents.get(params.textDocument.uri);
-    const items = document ? guard('diagnostics', [], () => {
-      const policy = analyze(document);
-      return policy ? lspDiagnostics(policy) : [];
-    }) : [];
+  connection.languages.diagnostics.on(async (params, token) => {
+    // Editors pull right after each change and ask for completions at the same moment: let a
+    // request queued behind this one (a completion needs only the parse) go first, and drop a
+    // pull the editor cancelled because the text moved on.
+    // The answer is for the text as it was asked about, even if an edit lands while it waits.
+    const current = documents.get(params.textDocument.uri);
+    const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
+    // An edit inside a string was parsed incrementally and is cheap to check: no wait then.
+    if (current && !policies.hasParse(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+    const latest = documents.get(params.textDocument.uri);
+    const document = latest && asked && latest.version !== asked.version ? asked : latest;
+    let items: Diagnostic[] = [];
+    if (document) {
+      try {
+        const policy = analyze(document);
+        items = policy ? lspDiagnostics(policy) : [];
+      } catch (error) {
+        connection.console.error(`diagnostics failed: ${(error as Error).stack ?? String(error)}`);
+        items = [failureDiagnostic(error)];
+      }
+    }
     return { kind: DocumentDiagnosticReportKind.Full, items };
   });
 
@@ -149,7 +188,10 @@ function wire(connection: Connection): void {
     return guard('completion', null, () => {
       const context = policies.context(document);
       if (!context) return null;
-      return complete(context, document.offsetAt(params.position), { snippets: capabilities.textDocument?.completion?.completionItem?.snippetSupport === true });
+      return complete(context, document.offsetAt(params.position), {
+        snippets: capabilities.textDocument?.completion?.completionItem?.snippetSupport === true,
+        insertReplace: capabilities.textDocument?.completion?.completionItem?.insertReplaceSupport === true,
+      });
     });
   });
 
@@ -183,14 +225,20 @@ function wire(connection: Connection): void {
     });
   });
 
+  // The formatter works token by token: on text that does not parse it would glue tokens
+  // together (`"a" "b"` → `"a""b"`). Such a file is left as it is until its errors are fixed.
+  const formattable = (document: TextDocument): boolean => {
+    const context = policies.context(document);
+    return context !== undefined && !context.json.hasParseErrors;
+  };
   connection.onDocumentFormatting((params) => {
     const document = documents.get(params.textDocument.uri);
-    if (!document || !policies.context(document)) return [];
+    if (!document || !formattable(document)) return [];
     return guard('formatting', [], () => formatDocument(document, params.options));
   });
   connection.onDocumentRangeFormatting((params) => {
     const document = documents.get(params.textDocument.uri);
-    if (!document || !policies.context(document)) return [];
+    if (!document || !formattable(document)) return [];
     return guard('formatting', [], () => formatDocument(document, params.options, params.range));
   });
 
@@ -222,7 +270,10 @@ function wire(connection: Connection): void {
   });
 
   documents.listen(connection);
-  connection.onShutdown(() => pusher.dispose());
+  connection.onShutdown(() => {
+    pusher.dispose();
+    if (watcher instanceof FolderWatcher) watcher.dispose();
+  });
 }
 
 if (require.main === module) startServer();

@@ -1,5 +1,11 @@
 import { compileGlob, isObject, type CatalogTool, type ToolCatalog } from '../core';
 
+/** Tool names and globs are the user's text: `*` and `_` in them must not turn into emphasis. */
+export function escapeMarkdown(text: string): string {
+  // `_` inside a word is no emphasis in CommonMark: only one at a word's edge needs escaping.
+  return text.replace(/[\\`*[\]<>~|]/g, '\\$&').replace(/(^|\W)_|_(?=\W|$)/g, (match) => match.replace('_', '\\_'));
+}
+
 /** "execute · high" for completion details and hover headers. */
 export function riskLabel(tool: CatalogTool): string {
   return `${tool.risk.class} · ${tool.risk.severity}`;
@@ -38,7 +44,7 @@ export function argumentLine(argument: ArgumentInfo): string {
 
 /** Markdown for a hover or a completion's documentation. */
 export function toolMarkdown(tool: CatalogTool, server: string | undefined): string {
-  const lines = [`**${tool.name}**${server !== undefined ? ` (server \`${server}\`)` : ''}`, ''];
+  const lines = [`**${escapeMarkdown(tool.name)}**${server !== undefined ? ` (server \`${server}\`)` : ''}`, ''];
   if (tool.description) lines.push(tool.description, '');
   lines.push(`Risk: **${tool.risk.class}**, ${tool.risk.severity} — ${tool.risk.why}`, '');
   const annotations = Object.entries(tool.annotations ?? {}).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
@@ -57,9 +63,9 @@ export function globMarkdown(pattern: string, catalog: ToolCatalog, server: stri
   const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;
   const matched: CatalogTool[] = [];
   for (const tool of catalog.toolsFor(scope)) if (glob.matches(tool.name)) matched.push(tool);
-  if (catalog.isEmpty) return `**${pattern}**: no tool catalog is loaded, so the tools it matches are unknown.`;
-  if (matched.length === 0) return `**${pattern}** matches no tool of ${scope !== undefined ? `server \`${scope}\`` : 'the catalog'}.`;
-  const lines = [`**${pattern}** matches ${matched.length} tool${matched.length === 1 ? '' : 's'}:`, ''];
+  if (catalog.isEmpty) return `**${escapeMarkdown(pattern)}**: no tool catalog is loaded, so the tools it matches are unknown.`;
+  if (matched.length === 0) return `**${escapeMarkdown(pattern)}** matches no tool of ${scope !== undefined ? `server \`${scope}\`` : 'the catalog'}.`;
+  const lines = [`**${escapeMarkdown(pattern)}** matches ${matched.length} tool${matched.length === 1 ? '' : 's'}:`, ''];
   for (const tool of matched.slice(0, GLOB_LIST_LIMIT)) lines.push(`- \`${tool.name}\` — ${riskLabel(tool)}`);
   if (matched.length > GLOB_LIST_LIMIT) lines.push(`- … and ${matched.length - GLOB_LIST_LIMIT} more`);
   return lines.join('\n');

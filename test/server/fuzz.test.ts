@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseTree, type ParseError } from 'jsonc-parser';
 import type { Range } from 'vscode-languageserver/node';
 import { fluentCrmWorkspace, LspClient, positionAt, PULL } from './lspClient';
 
@@ -65,6 +67,40 @@ const VALID_POLICIES = [
 `,
 ];
 
+/** Catalogs of the wrong shape: the policy must still get its diagnostics (issue 13, B4/B15). */
+const BAD_CATALOGS = [
+  '{ "version": "1", "servers": [] }',
+  '{ "version": "1", "servers": null }',
+  '{ "version": "1", "servers": { "fluentcrm": { "tools": { "a": 1 } } } }',
+  '{ "version": "1", "servers": { "fluentcrm": { "tools": [null, 3, { "name": 7 }, { "name": "fluentcrm_list_contacts", "risk": "high", "inputSchema": [] }] } } }',
+  '{ "version": "1", "servers": { "fluentcrm": null } }',
+  'not json at all',
+  '[]',
+];
+
+/** Snippets a person (or a paste) puts into a policy, beyond one-character slips. */
+const INSERTS = [
+  '"tools": {},',
+  '"fluentcrm_list_*": { "action": "deny" },',
+  '"default": "allow", "default": "deny",',
+  '"',
+  '// a comment "with quotes" {\n',
+  '/* an unclosed comment ',
+  '/* closed */',
+  '"unclosed',
+];
+
+/** Text that a policy with parse errors, or nesting too deep, must never be reported clean for. */
+function hasSyntaxErrors(text: string): boolean {
+  const errors: ParseError[] = [];
+  try {
+    parseTree(text, errors, { allowTrailingComma: true });
+  } catch {
+    return true; // too deep for the parser itself
+  }
+  return errors.length > 0 || text.trim() === '';
+}
+
 interface Check {
   method: string;
   text: string;
@@ -87,6 +123,8 @@ function verify(method: string, text: string, response: unknown): void {
       const list = response as { isIncomplete: unknown; items: unknown };
       if (typeof list.isIncomplete !== 'boolean' || !Array.isArray(list.items)) fail('not a CompletionList');
       for (const item of list.items as Array<{ label: unknown; textEdit?: { range: Range; newText: unknown } }>) {
+        // One label once: a second copy would be a second provider's, or a bug.
+        if ((list.items as Array<{ label: unknown }>).filter((other) => other.label === item.label).length > 1) fail(`"${String(item.label)}" offered twice`);
         if (typeof item.label !== 'string') fail('item without a label');
         if (item.textEdit && (!inside(text, item.textEdit.range) || typeof item.textEdit.newText !== 'string')) fail('text edit outside the document');
       }
@@ -122,6 +160,7 @@ function verify(method: string, text: string, response: unknown): void {
     case 'textDocument/diagnostic': {
       const report = response as { kind: unknown; items: Array<{ range: Range; source: unknown; code: unknown }> };
       if (report.kind !== 'full' || !Array.isArray(report.items)) fail('not a full report');
+      if (report.items.length === 0 && hasSyntaxErrors(text)) fail('a file with syntax errors reported clean');
       for (const item of report.items) {
         if (!inside(text, item.range)) fail('diagnostic outside the document');
         if (item.source !== 'mcp-policy' || typeof item.code !== 'string') fail('diagnostic without source or code');
@@ -143,6 +182,7 @@ describe(`fuzz: ${MUTATIONS} mutations of valid policies (seed ${SEED})`, () => 
     const random = prng(SEED);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const uri = workspace.writePolicy(VALID_POLICIES[0]!, 'fuzz.mcp-policy.jsonc');
+    const goodCatalog = readFileSync(workspace.catalogPath, 'utf8');
     client.open(uri, VALID_POLICIES[0]!);
     const methods = ['textDocument/completion', 'textDocument/hover', 'textDocument/documentSymbol', 'textDocument/codeAction', 'textDocument/diagnostic'] as const;
     let checks: Check[] = [];
@@ -150,10 +190,26 @@ describe(`fuzz: ${MUTATIONS} mutations of valid policies (seed ${SEED})`, () => 
       if (mutation % RUN === 0) client.replace(uri, pick(VALID_POLICIES));
       const text = client.text(uri);
       const at = Math.floor(random() * Math.max(text.length - 1, 1));
-      const kind = pick(['delete', 'duplicate', 'swap'] as const);
+      const kind = pick(['delete', 'duplicate', 'swap', 'delete', 'duplicate', 'swap', 'insert', 'insert', 'line', 'nest'] as const);
       if (kind === 'delete') client.edit(uri, at, at + 1, '');
       else if (kind === 'duplicate') client.edit(uri, at, at, text.charAt(at));
-      else client.edit(uri, at, at + 2, text.charAt(at + 1) + text.charAt(at));
+      else if (kind === 'swap') client.edit(uri, at, at + 2, text.charAt(at + 1) + text.charAt(at));
+      else if (kind === 'insert') client.edit(uri, at, at, pick(INSERTS));
+      else if (kind === 'line') {
+        // A whole line written twice: duplicate keys, mostly.
+        const start = text.lastIndexOf('\n', at) + 1;
+        const end = text.indexOf('\n', at);
+        const line = text.slice(start, end < 0 ? text.length : end + 1);
+        client.edit(uri, start, start, line);
+      } else {
+        const depth = random() < 0.05 ? 6000 : Math.floor(random() * 200);
+        client.edit(uri, at, at, random() < 0.5 ? '{ "a": '.repeat(depth) : '['.repeat(depth));
+      }
+      if (mutation % 500 === 250) {
+        // The catalog beside the policy turns bad, or good again.
+        writeFileSync(workspace.catalogPath, random() < 0.7 ? pick(BAD_CATALOGS) : goodCatalog);
+        await client.connection.sendNotification('mcpPolicy/catalogChanged', {});
+      }
       const current = client.text(uri);
       const method = pick(methods);
       const offset = Math.floor(random() * (current.length + 1));
