@@ -5,6 +5,7 @@ import { explainCommand } from './explain';
 import { lspCommand } from './lsp';
 import { proxyCommand } from './proxy';
 import { serveCommand } from './serve';
+import { testCommand } from './test';
 import { tokenCommand } from './token';
 
 /** Every subcommand of `mcp-policy`, by name. */
@@ -15,5 +16,6 @@ export const commands: Record<string, CommandSpec> = {
   lsp: lspCommand,
   proxy: proxyCommand,
   serve: serveCommand,
+  test: testCommand,
   token: tokenCommand,
 };
