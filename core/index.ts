@@ -22,3 +22,4 @@ export * from './globIndex';
 export * from './semanticCache';
 export * from './policyTests';
 export * from './policyCoverage';
+export * from './replay';

@@ -4,6 +4,7 @@ import { checkCommand } from './check';
 import { explainCommand } from './explain';
 import { lspCommand } from './lsp';
 import { proxyCommand } from './proxy';
+import { replayCommand } from './replay';
 import { serveCommand } from './serve';
 import { testCommand } from './test';
 import { tokenCommand } from './token';
@@ -15,6 +16,7 @@ export const commands: Record<string, CommandSpec> = {
   explain: explainCommand,
   lsp: lspCommand,
   proxy: proxyCommand,
+  replay: replayCommand,
   serve: serveCommand,
   test: testCommand,
   token: tokenCommand,
