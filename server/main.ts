@@ -19,6 +19,8 @@ import { DiagnosticsPusher, lspDiagnostics } from './diagnostics';
 import { filePathOf, PolicyDocuments } from './documents';
 import { formatDocument } from './formatting';
 import { hover } from './hover';
+import { EVALUATE_COMMAND } from './evaluate';
+import { POLICY_FEATURE_CAPABILITIES, wirePolicyFeatures } from './policyFeatures';
 import { documentSymbols } from './symbols';
 import { CatalogWatcher } from './watching';
 
@@ -63,13 +65,23 @@ function wire(connection: Connection): void {
   function analyze(document: TextDocument) {
     const policy = policies.analyze(document);
     if (policy) watcher?.update(catalogs.watchedPaths());
+    if (policy) features.tests.schedule(policy);
     return policy;
   }
 
   const pusher = new DiagnosticsPusher({
     document: (uri) => documents.get(uri),
     analyze: (document) => guard('diagnostics', undefined, () => analyze(document)),
-    publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics }),
+    publish: (uri, version, diagnostics) =>
+      void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics: [...diagnostics, ...features.tests.current(uri, version)] }),
+  });
+
+  const features = wirePolicyFeatures({
+    connection,
+    documents,
+    analyze,
+    guard,
+    testsChanged: (uri) => (pull ? revalidateAll() : pusher.validate(uri)),
   });
 
   /** After a catalog moved: pull clients are asked to pull again, push clients get fresh diagnostics. */
@@ -93,7 +105,8 @@ function wire(connection: Connection): void {
         documentSymbolProvider: true,
         documentFormattingProvider: true,
         documentRangeFormattingProvider: true,
-        executeCommandProvider: { commands: [ALLOW_TOOL_COMMAND] },
+        executeCommandProvider: { commands: [ALLOW_TOOL_COMMAND, EVALUATE_COMMAND] },
+        ...POLICY_FEATURE_CAPABILITIES,
         ...(pull ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
       },
       serverInfo: { name: 'mcp-policy' },
@@ -127,7 +140,7 @@ function wire(connection: Connection): void {
     const document = documents.get(params.textDocument.uri);
     const items = document ? guard('diagnostics', [], () => {
       const policy = analyze(document);
-      return policy ? lspDiagnostics(policy) : [];
+      return policy ? [...lspDiagnostics(policy), ...features.tests.current(policy.uri, policy.version)] : [];
     }) : [];
     return { kind: DocumentDiagnosticReportKind.Full, items };
   });
@@ -195,6 +208,7 @@ function wire(connection: Connection): void {
   });
 
   connection.onExecuteCommand(async (params) => {
+    if (params.command === EVALUATE_COMMAND) return features.evaluate(params.arguments);
     if (params.command !== ALLOW_TOOL_COMMAND) return null;
     const args = parseAllowToolArguments(params.arguments);
     if (!args) {
@@ -222,7 +236,10 @@ function wire(connection: Connection): void {
   });
 
   documents.listen(connection);
-  connection.onShutdown(() => pusher.dispose());
+  connection.onShutdown(() => {
+    pusher.dispose();
+    features.tests.dispose();
+  });
 }
 
 if (require.main === module) startServer();
