@@ -125,20 +125,25 @@ export function scriptedApprover(approval: ScriptedApproval | undefined): Approv
   return undefined;
 }
 
-/** A fresh engine for one test: test clock, memory counters, approval timeouts that end at once. */
-export function testEngine(compiled: CompiledPolicy, options: PolicyTestOptions, clock = new ManualClock(TEST_CLOCK_START)): PolicyEngine {
+/**
+ * A fresh engine for one test: test clock, memory counters. An approval times out at once
+ * when `timesOut()` says so (a step scripted "timeout"), and never otherwise: a scripted
+ * answer must not race a timer.
+ */
+export function testEngine(compiled: CompiledPolicy, options: PolicyTestOptions, clock = new ManualClock(TEST_CLOCK_START), timesOut: () => boolean = () => false): PolicyEngine {
   const catalog = options.catalog;
   return new PolicyEngine(compiled, {
     clock,
     counters: new MemoryCounterStore(),
     inputSchemas: (server, tool) => catalog?.find(tool, server)?.inputSchema,
-    approvalTimer: () => Promise.resolve(),
+    approvalTimer: () => (timesOut() ? Promise.resolve() : new Promise<void>(() => undefined)),
   });
 }
 
 export async function runPolicyTest(compiled: CompiledPolicy, document: JsonDocument, test: PolicyTest, options: PolicyTestOptions = {}): Promise<PolicyTestResult> {
   const clock = new ManualClock(TEST_CLOCK_START);
-  const engine = testEngine(compiled, options, clock);
+  let approval: ScriptedApproval | undefined;
+  const engine = testEngine(compiled, options, clock, () => approval === 'timeout');
   const result: PolicyTestResult = { test, range: document.rangeOf(test.path, 'value'), passed: true, failures: [], events: [], exercised: new Set() };
   for (const [stepIndex, step] of test.steps.entries()) {
     const stepNumber = stepIndex + 1;
@@ -146,6 +151,7 @@ export async function runPolicyTest(compiled: CompiledPolicy, document: JsonDocu
       const when = TEST_CLOCK_START + step.at * 1000;
       if (when >= clock.now()) clock.set(when);
     }
+    approval = step.approval;
     for (let round = 1; round <= step.repeat; round++) {
       const event = await engine.decide(step.call, scriptedApprover(step.approval));
       result.events.push(event);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { CodeLens, Diagnostic, InlayHint, Location, WorkspaceEdit } from 'vscode-languageserver/node';
+import type { CodeLens, CompletionItem, CompletionList, Diagnostic, Hover, InlayHint, Location, MarkupContent, TextEdit, WorkspaceEdit } from 'vscode-languageserver/node';
 import { applyTextEdits, fluentCrmWorkspace, LspClient, positionAt, PULL, PUSH, rangeOf } from './lspClient';
 
 const workspace = fluentCrmWorkspace();
@@ -168,5 +168,59 @@ describe('Evaluate, inlay hints, counters and definitions', () => {
     assert.equal(glob.length, workspace.tools.filter((tool) => tool.name.startsWith('fluentcrm_list_')).length);
     const hidden = await client.request<Location[]>('textDocument/definition', { textDocument: { uri }, position: rangeOf(POLICY, '"*_delete_*"').start });
     assert.equal(hidden.length, workspace.tools.filter((tool) => tool.name.includes('_delete_')).length);
+  });
+});
+
+describe('completion and hover in tests', () => {
+  let client: LspClient;
+  before(async () => {
+    client = await LspClient.start({ capabilities: PUSH });
+  });
+  after(() => client.stop());
+
+  async function completeAt(textWithCursor: string): Promise<{ labels: string[]; items: CompletionItem[]; text: string }> {
+    const offset = textWithCursor.indexOf('|');
+    const text = textWithCursor.slice(0, offset) + textWithCursor.slice(offset + 1);
+    const uri = workspace.policyUri(`c${++sequence}.mcp-policy.json`);
+    client.open(uri, text);
+    const result = await client.request<CompletionList | CompletionItem[] | null>('textDocument/completion', { textDocument: { uri }, position: positionAt(text, offset) });
+    assert.ok(result, 'completion answered null');
+    const items = Array.isArray(result) ? result : result.items;
+    return { labels: items.map((entry) => String(entry.label)), items, text };
+  }
+
+  it('completes a test\'s keys, its tool from the catalog, its decision, and its arguments from the tool\'s inputSchema', async () => {
+    const keys = await completeAt('{ "version": "1", "tests": [{ "name": "x", | }] }');
+    for (const key of ['tool', 'arguments', 'expect', 'approval', 'rule', 'reason', 'steps', 'session', 'grant']) assert.ok(keys.labels.includes(key), `${key} in ${keys.labels.join(', ')}`);
+    assert.ok(!keys.labels.includes('name'), 'a key already written is not offered');
+
+    const tools = await completeAt('{ "version": "1", "tests": [{ "name": "x", "tool": "fluentcrm_res|" }] }');
+    assert.ok(tools.labels.includes('fluentcrm_resume_campaign'));
+    const stepTools = await completeAt('{ "version": "1", "tests": [{ "name": "x", "steps": [{ "tool": "|" }] }] }');
+    assert.ok(stepTools.labels.includes('fluentcrm_list_contacts'));
+
+    const decisions = await completeAt('{ "version": "1", "tests": [{ "name": "x", "tool": "t", "expect": "|" }] }');
+    assert.deepEqual(decisions.labels, ['allowed', 'approved', 'denied', 'rate_limited', 'invalid_arguments', 'rejected']);
+
+    const args = await completeAt('{ "version": "1", "tests": [{ "name": "x", "tool": "fluentcrm_create_contact", "arguments": { | } }] }');
+    assert.ok(args.labels.includes('email') && args.labels.includes('first_name'), args.labels.join(', '));
+    const email = args.items.find((entry) => entry.label === 'email')!;
+    assert.equal(applyTextEdits(args.text, [email.textEdit as TextEdit]), '{ "version": "1", "tests": [{ "name": "x", "tool": "fluentcrm_create_contact", "arguments": { "email": "" } }] }');
+    assert.match(String(email.detail), /string \(required\)/);
+  });
+
+  it('hovers a test\'s tool like a rule\'s, and its keys with the schema\'s words', async () => {
+    const text = '{\n  "version": "1",\n  "tests": [{ "name": "x", "tool": "fluentcrm_resume_campaign", "arguments": { "campaignId": 5 }, "expect": "allowed" }]\n}\n';
+    const uri = workspace.policyUri(`h${++sequence}.mcp-policy.json`);
+    client.open(uri, text);
+    const hoverAt = async (needle: string): Promise<string> => {
+      const range = rangeOf(text, needle);
+      const result = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: { line: range.start.line, character: range.start.character + 2 } });
+      assert.ok(result, `no hover on ${needle}`);
+      return (result.contents as MarkupContent).value;
+    };
+    assert.match(await hoverAt('"fluentcrm_resume_campaign"'), /Risk: \*\*execute\*\*, high/);
+    assert.match(await hoverAt('"campaignId"'), /campaignId/);
+    assert.match(await hoverAt('"expect"'), /The decision the call must get/);
   });
 });
