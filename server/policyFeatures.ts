@@ -1,4 +1,4 @@
-import type { Connection, ServerCapabilities } from 'vscode-languageserver/node';
+import { MessageType, ShowMessageNotification, type Connection, type ServerCapabilities } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocuments } from 'vscode-languageserver/node';
 import { catalogDefinition } from './catalogDefinition';
@@ -47,20 +47,39 @@ export function wirePolicyFeatures(host: PolicyFeatureHost): { tests: PolicyTest
   connection.onDefinition((params) => withPolicy(params.textDocument.uri, 'definition', [], (policy) => catalogDefinition(policy, offsetOf(policy, params.position))));
   documents.onDidClose((event) => tests.forget(event.document.uri));
 
+  async function evaluateCommand(args: unknown[] | undefined): Promise<EvaluateResult> {
+    const parsed = parseEvaluateArguments(args);
+    if (!parsed) return { kind: 'error', message: `${EVALUATE_COMMAND} expects (policy uri, JSON path of a rule or test)` };
+    const document = documents.get(parsed.uri);
+    const policy = document ? guard('evaluate', undefined, () => host.analyze(document)) : undefined;
+    if (!policy) return { kind: 'error', message: `${parsed.uri} is not an open policy` };
+    try {
+      return await evaluateAt(policy, parsed.path);
+    } catch (error) {
+      connection.console.error(`evaluate failed: ${(error as Error).stack ?? String(error)}`);
+      return { kind: 'error', message: (error as Error).message };
+    }
+  }
+
   return {
     tests,
     async evaluate(args) {
-      const parsed = parseEvaluateArguments(args);
-      if (!parsed) return { kind: 'error', message: `${EVALUATE_COMMAND} expects (policy uri, JSON path of a rule or test)` };
-      const document = documents.get(parsed.uri);
-      const policy = document ? guard('evaluate', undefined, () => host.analyze(document)) : undefined;
-      if (!policy) return { kind: 'error', message: `${parsed.uri} is not an open policy` };
-      try {
-        return await evaluateAt(policy, parsed.path);
-      } catch (error) {
-        connection.console.error(`evaluate failed: ${(error as Error).stack ?? String(error)}`);
-        return { kind: 'error', message: (error as Error).message };
-      }
+      const result = await evaluateCommand(args);
+      // Editors that only run the lens's command (VS Code does) still show what it found; a
+      // notification, not window/showMessageRequest: nothing to answer, nothing to wait for.
+      void connection.sendNotification(ShowMessageNotification.type, { type: result.kind === 'error' ? MessageType.Warning : MessageType.Info, message: summarize(result) });
+      return result;
     },
   };
+}
+
+/** One line for a person: the call and its decision, or the test and how it went. */
+export function summarize(result: EvaluateResult): string {
+  if (result.kind === 'error') return `Evaluate: ${result.message}`;
+  if (result.kind === 'rule') {
+    const event = result.event;
+    return `Evaluate ${result.rule}: ${event.tool} on ${event.server} → ${event.decision} (rule ${event.rule}): ${event.reason}${result.note ? ` — ${result.note}` : ''}`;
+  }
+  if (result.passed) return `Test "${result.name}" passes: ${result.events.map((event) => event.decision).join(', ')}`;
+  return `Test "${result.name}" fails: ${result.failures.map((failure) => failure.message).join('; ')}`;
 }

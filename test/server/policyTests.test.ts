@@ -100,6 +100,10 @@ describe('Evaluate, inlay hints, counters and definitions', () => {
   after(() => client.stop());
 
   it('puts an Evaluate lens on every rule and test; the command returns the decision event', async () => {
+    const shown: string[] = [];
+    client.connection.onNotification('window/showMessage', (params: { message: string }) => {
+      shown.push(params.message);
+    });
     const lenses = await client.request<CodeLens[]>('textDocument/codeLens', { textDocument: { uri } });
     assert.equal(lenses.length, 4 + 3);
     assert.ok(lenses.every((lens) => lens.command?.title === 'Evaluate' && lens.command.command === 'mcpPolicy.evaluate'));
@@ -126,6 +130,12 @@ describe('Evaluate, inlay hints, counters and definitions', () => {
     assert.equal(passing.passed, true);
     const bad = await client.request<{ kind: string }>('workspace/executeCommand', { command: 'mcpPolicy.evaluate', arguments: [uri, 'tools'] });
     assert.equal(bad.kind, 'error');
+    // Each run is also shown to the person, for editors that drop a command's result.
+    await client.until(() => (shown.length >= 5 ? true : undefined), 5000, 'five messages');
+    assert.match(shown[0]!, /^Evaluate tools\.fluentcrm_list_\*: fluentcrm_list_\w+ on fluentcrm → allowed \(rule tools\.fluentcrm_list_\*\)/);
+    assert.match(shown[2]!, /^Test "writes share a budget" fails: expected allowed, got rate_limited/);
+    assert.match(shown[3]!, /^Test "lists are allowed" passes: allowed$/);
+    assert.match(shown[4]!, /^Evaluate: mcpPolicy\.evaluate expects/);
   });
 
   it('inlay hints: a glob shows how many catalog tools it decides and their highest risk; an exact rule its risk', async () => {
