@@ -54,6 +54,11 @@ export interface EngineOptions {
    * (the policy file's path): a named counter is shared by name, by design.
    */
   policyIdentity?: string;
+  /**
+   * When an unanswered approval times out (after approval.timeout by default). A policy's
+   * tests script "no answer" without waiting for it.
+   */
+  approvalTimer?: (timeoutMs: number) => Promise<void>;
 }
 
 export class PolicyEngine {
@@ -62,6 +67,7 @@ export class PolicyEngine {
   private compiled: CompiledPolicy;
   private inputSchemas: InputSchemaSource;
   private readonly policyIdentity: string;
+  private readonly approvalTimer: ((timeoutMs: number) => Promise<void>) | undefined;
 
   constructor(policy: CompiledPolicy, options: EngineOptions = {}) {
     this.compiled = policy;
@@ -69,6 +75,7 @@ export class PolicyEngine {
     this.store = options.counters ?? new MemoryCounterStore();
     this.inputSchemas = options.inputSchemas ?? (() => undefined);
     this.policyIdentity = options.policyIdentity ?? '';
+    this.approvalTimer = options.approvalTimer;
   }
 
   get counters(): CounterStore {
@@ -186,9 +193,11 @@ export class PolicyEngine {
     const timeoutMs = this.compiled.approvalTimeoutMs;
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
+    const timeout = this.approvalTimer
+      ? this.approvalTimer(timeoutMs).then(() => 'timeout' as const)
+      : new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        });
     let onCancel: (() => void) | undefined;
     const cancellation = new Promise<'cancelled'>((resolve) => {
       onCancel = () => resolve('cancelled');

@@ -21,3 +21,6 @@ export * from './suggest';
 export * from './globIndex';
 export * from './semanticCache';
 export * from './startingPolicy';
+export * from './policyTests';
+export * from './policyCoverage';
+export * from './replay';

@@ -123,6 +123,7 @@ function branchMessage(path: ReadonlyArray<string | number>, where: string, erro
     const passing = (error.params as { passingSchemas?: number[] | null }).passingSchemas;
     return passing ? 'upstream must have either "command" or "url", not both' : 'upstream needs "command" (a server to start over stdio) or "url" (a Streamable HTTP endpoint)';
   }
+  if (path[0] === 'tests' && path.length === 2) return 'a test needs "tool" and "expect" (one call) or "steps" (a sequence of calls), not both';
   return `${where} ${error.message ?? 'is not valid'}`;
 }
 

@@ -5,6 +5,7 @@ import type { CatalogTool, JsonPath, ToolCatalog } from '../core';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, isLimitsArray, rulePath, rulesSection, samePath } from './policyPaths';
 import { descriptionOf, enumValues, propertiesOf, schemaAt, typeLabel, type SchemaNode } from './schemaInfo';
+import { testCallAt } from './testPaths';
 import { argumentsOf, riskLabel, toolMarkdown } from './toolInfo';
 
 /** Above this many candidates the list is filtered here and marked incomplete, so that every keystroke stays cheap. */
@@ -72,6 +73,8 @@ function keyCompletions(request: Request, parent: JsonPath): CompletionList {
   if (rule && samePath(rule.rest, ['arguments', 'properties'])) return argumentItems(request, rule.server, rule.key, existing, 'key');
   // The rest of `arguments` is a JSON Schema of the user's own: nothing to offer from ours.
   if (rule && rule.rest[0] === 'arguments') return list([]);
+  const testCall = testCallAt(parent, request.context.json.value);
+  if (testCall && samePath(testCall.rest, ['arguments'])) return testCall.tool ? argumentItems(request, testCall.server, testCall.tool, existing, 'call') : list([]);
   const items = propertiesOf(schemaAt(parent))
     .filter((property) => !existing.has(property.name))
     .map((property): CompletionItem => {
@@ -235,7 +238,8 @@ function serverItems(request: Request, existing: ReadonlySet<string>): Completio
   return list(items);
 }
 
-function argumentItems(request: Request, server: string | undefined, toolName: string, exclude: ReadonlySet<string>, as: 'key' | 'value'): CompletionList {
+/** `call`: a key of a test call's arguments, with a value of the argument's type. */
+function argumentItems(request: Request, server: string | undefined, toolName: string, exclude: ReadonlySet<string>, as: 'key' | 'value' | 'call'): CompletionList {
   const catalog = request.context.catalog;
   const tool = catalog.find(toolName, server !== undefined && catalog.hasServer(server) ? server : undefined);
   if (!tool) return list([]);
@@ -244,11 +248,14 @@ function argumentItems(request: Request, server: string | undefined, toolName: s
     .map((argument) => {
       const detail = `${argument.type}${argument.required ? ' (required)' : ''}`;
       if (as === 'value') return valueItem(request, argument.name, CompletionItemKind.Field, detail, argument.description, request.entrySuffix);
+      if (as === 'call') return keyItem(request, argument.name, ARGUMENT_VALUE[argument.type] ?? 'null', CompletionItemKind.Field, detail, argument.description);
       const type = /^[a-z]+$/.test(argument.type) ? `{ "type": "${argument.type}"${request.settings.snippets ? '$0' : ''} }` : request.settings.snippets ? '{$0}' : '{}';
       return keyItem(request, argument.name, type, CompletionItemKind.Field, detail, argument.description);
     });
   return list(items);
 }
+
+const ARGUMENT_VALUE: Record<string, string> = { string: '""', number: '0', integer: '0', boolean: 'false', array: '[]', object: '{}' };
 
 // ---- values -------------------------------------------------------------------------------
 
@@ -266,6 +273,8 @@ function valueCompletions(request: Request, path: JsonPath): CompletionList {
   if (rulePath(path)) return list(ruleValueItems(request));
   const rule = enclosingRule(path);
   if (rule && rule.rest[0] === 'arguments') return list([]);
+  const testCall = testCallAt(path, request.context.json.value);
+  if (testCall && samePath(testCall.rest, ['tool'])) return toolItems(request, testCall.server, new Set(), 'value');
   const schema = schemaAt(path);
   const description = descriptionOf(schema);
   return list(enumValues(schema).map((value) => valueItem(request, value, CompletionItemKind.EnumMember, typeLabel(schema), description)));

@@ -4,6 +4,7 @@ import { isGlobPattern, type JsonPath } from '../core';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, rulePath, samePath } from './policyPaths';
 import { descriptionOf, schemaAt, typeLabel } from './schemaInfo';
+import { testCallAt } from './testPaths';
 import { argumentLine, argumentsOf, escapeMarkdown, globMarkdown, toolMarkdown } from './toolInfo';
 
 /** Hover on a tool name or glob (rule key, hide entry), an argument name, a server name, or a keyword. */
@@ -36,6 +37,8 @@ function keyMarkdown(context: PolicyContext, path: JsonPath, key: string): strin
   const inRule = enclosingRule(path);
   if (inRule && inRule.rest.length === 3 && samePath(inRule.rest.slice(0, 2), ['arguments', 'properties'])) return argumentMarkdown(context, inRule.server, inRule.key, key);
   if (inRule && inRule.rest[0] === 'arguments' && inRule.rest.length > 1) return undefined;
+  const testCall = testCallAt(path, context.json.value);
+  if (testCall?.tool && testCall.rest.length === 2 && testCall.rest[0] === 'arguments') return argumentMarkdown(context, testCall.server, testCall.tool, key);
   const schema = schemaAt(path);
   const description = descriptionOf(schema);
   if (!description) return undefined;
@@ -55,6 +58,8 @@ function valueMarkdown(context: PolicyContext, path: JsonPath, value: string): s
   // An enum value (an action, a window, a scope) explains itself through its key's description.
   const rule = enclosingRule(path);
   if (rule && rule.rest[0] === 'arguments') return undefined;
+  const testCall = testCallAt(path, context.json.value);
+  if (testCall && samePath(testCall.rest, ['tool'])) return toolOrGlob(context, value, testCall.server);
   const schema = schemaAt(path);
   const description = descriptionOf(schema);
   return description && typeof last === 'string' ? `**${escapeMarkdown(last)}**: \`${JSON.stringify(value)}\`\n\n${description}` : undefined;

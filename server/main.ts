@@ -20,6 +20,8 @@ import { DiagnosticsPusher, failureDiagnostic, lspDiagnostics } from './diagnost
 import { filePathOf, PolicyDocuments } from './documents';
 import { formatDocument } from './formatting';
 import { hover } from './hover';
+import { EVALUATE_COMMAND } from './evaluate';
+import { POLICY_FEATURE_CAPABILITIES, wirePolicyFeatures } from './policyFeatures';
 import { documentSymbols } from './symbols';
 import { FolderWatcher } from './folderWatching';
 import { CatalogWatcher } from './watching';
@@ -71,6 +73,7 @@ function wire(connection: Connection): void {
   function analyze(document: TextDocument) {
     const policy = policies.analyze(document);
     if (policy) watcher?.update(catalogs.watchedPaths());
+    if (policy) features.tests.schedule(policy);
     return policy;
   }
 
@@ -84,7 +87,16 @@ function wire(connection: Connection): void {
         throw error;
       }
     },
-    publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics }),
+    publish: (uri, version, diagnostics) =>
+      void connection.sendDiagnostics({ uri, ...(version !== undefined ? { version } : {}), diagnostics: [...diagnostics, ...features.tests.current(uri, version)] }),
+  });
+
+  const features = wirePolicyFeatures({
+    connection,
+    documents,
+    analyze,
+    guard,
+    testsChanged: (uri) => (pull ? revalidateAll() : pusher.validate(uri)),
   });
 
   /** After a catalog moved: pull clients are asked to pull again, push clients get fresh diagnostics. */
@@ -108,7 +120,8 @@ function wire(connection: Connection): void {
         documentSymbolProvider: true,
         documentFormattingProvider: true,
         documentRangeFormattingProvider: true,
-        executeCommandProvider: { commands: [ALLOW_TOOL_COMMAND] },
+        executeCommandProvider: { commands: [ALLOW_TOOL_COMMAND, EVALUATE_COMMAND] },
+        ...POLICY_FEATURE_CAPABILITIES,
         ...(pull ? { diagnosticProvider: { interFileDependencies: false, workspaceDiagnostics: false } } : {}),
       },
       serverInfo: { name: 'mcp-policy' },
@@ -162,7 +175,7 @@ function wire(connection: Connection): void {
     if (document) {
       try {
         const policy = analyze(document);
-        items = policy ? lspDiagnostics(policy) : [];
+        items = policy ? [...lspDiagnostics(policy), ...features.tests.current(policy.uri, policy.version)] : [];
       } catch (error) {
         connection.console.error(`diagnostics failed: ${(error as Error).stack ?? String(error)}`);
         items = [failureDiagnostic(error)];
@@ -243,6 +256,7 @@ function wire(connection: Connection): void {
   });
 
   connection.onExecuteCommand(async (params) => {
+    if (params.command === EVALUATE_COMMAND) return features.evaluate(params.arguments);
     if (params.command !== ALLOW_TOOL_COMMAND) return null;
     const args = parseAllowToolArguments(params.arguments);
     if (!args) {
@@ -273,6 +287,7 @@ function wire(connection: Connection): void {
   connection.onShutdown(() => {
     pusher.dispose();
     if (watcher instanceof FolderWatcher) watcher.dispose();
+    features.tests.dispose();
   });
 }
 

@@ -5,7 +5,9 @@ import { explainCommand } from './explain';
 import { initCommand } from './init';
 import { lspCommand } from './lsp';
 import { proxyCommand } from './proxy';
+import { replayCommand } from './replay';
 import { serveCommand } from './serve';
+import { testCommand } from './test';
 import { tokenCommand } from './token';
 import { unwrapCommand, wrapCommand } from './wrap';
 
@@ -17,7 +19,9 @@ export const commands: Record<string, CommandSpec> = {
   init: initCommand,
   lsp: lspCommand,
   proxy: proxyCommand,
+  replay: replayCommand,
   serve: serveCommand,
+  test: testCommand,
   token: tokenCommand,
   unwrap: unwrapCommand,
   wrap: wrapCommand,

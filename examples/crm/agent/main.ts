@@ -6,7 +6,8 @@
  * outbox show what really reached it. Exit 0 when every step got the decision the policy
  * promises, 1 otherwise.
  *
- * Run it after `npm run build` with `npm run demo` (or `node dist/demo-agent.js`).
+ * Run it after `npm run build` with `npm run demo` (or `node dist/demo-agent.js`); with
+ * `-- --audit FILE` the audit log is kept there (for `mcp-policy replay FILE --policy DRAFT`).
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -14,7 +15,8 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Decision, DecisionEvent } from '../../../core';
 import type { CallRecord } from '../server/callLog';
 import { JsonLinesTail } from './jsonLines';
@@ -80,7 +82,8 @@ async function main(): Promise<number> {
     }
   }
   const work = mkdtempSync(join(tmpdir(), 'mcp-policy-demo-'));
-  const audit = join(work, 'audit.jsonl');
+  const kept = parseArgs({ options: { audit: { type: 'string' } } }).values.audit;
+  const audit = kept ? resolve(kept) : join(work, 'audit.jsonl');
   const upstreamLog = join(work, 'upstream-calls.jsonl');
   const token = randomBytes(24).toString('hex');
   let serve: RunningServe | undefined;
@@ -139,7 +142,7 @@ async function main(): Promise<number> {
 
     const auditLines = JsonLinesTail.all<DecisionEvent>(audit);
     const outcomes = auditLines.filter((line) => line.upstream !== undefined).length;
-    print(`Audit log: ${auditLines.length - outcomes} decisions and ${outcomes} upstream outcomes, one JSON line each`);
+    print(`Audit log: ${auditLines.length - outcomes} decisions and ${outcomes} upstream outcomes, one JSON line each${kept ? `, kept in ${relative(process.cwd(), audit) || audit}` : ''}`);
 
     print('');
     const order: Decision[] = ['allowed', 'approved', 'denied', 'invalid_arguments', 'rate_limited', 'rejected'];
