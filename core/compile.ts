@@ -58,7 +58,13 @@ export interface CallPlan {
   action: Action;
   /** JSON path of what decided the action: the rule, or a `default`. */
   decidedBy: string;
+  /** `validate_input: true` was written: a call whose input schema is unknown is refused. */
   validateInput: boolean;
+  /**
+   * Arguments are checked against the tool's input schema when it is known: the default for
+   * every call that can go upstream, unless its rule says `validate_input: false`.
+   */
+  checkInputSchema: boolean;
   limits: ResolvedLimit[];
 }
 
@@ -158,14 +164,16 @@ export class CompiledPolicy {
       action = this.policy.default ?? DEFAULT_ACTION;
       decidedBy = 'default';
     }
+    const hiddenBy = hide ? { path: hide.path, pattern: hide.glob.pattern } : undefined;
     return {
       server,
       tool,
       rule,
-      hiddenBy: hide ? { path: hide.path, pattern: hide.glob.pattern } : undefined,
+      hiddenBy,
       action,
       decidedBy,
       validateInput: rule?.rule.validate_input === true,
+      checkInputSchema: !hiddenBy && action !== 'deny' && rule?.rule.validate_input !== false,
       limits: [...(rule?.limits ?? []), ...(this.serverLimits.get(server) ?? []), ...this.topLimits],
     };
   }

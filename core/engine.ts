@@ -222,14 +222,13 @@ export class PolicyEngine {
   }
 
   private checkArguments(plan: CallPlan, args: unknown): string[] | undefined {
-    const rule = plan.rule;
-    if (!rule) return undefined;
     const value = args ?? {};
     const violations: string[] = [];
-    if (plan.validateInput) {
+    if (plan.checkInputSchema) {
       const inputSchema = this.inputSchemas(plan.server, plan.tool);
       if (!inputSchema) {
-        violations.push(`validate_input is set but the inputSchema of ${plan.tool} is unknown (neither the server's tools/list nor the catalog has it)`);
+        // Unknown schema: only a rule that asked for validation in so many words refuses the call.
+        if (plan.validateInput) violations.push(`validate_input is set but the inputSchema of ${plan.tool} is unknown (neither the server's tools/list nor the catalog has it)`);
       } else {
         try {
           const result = compileArgumentSchema(inputSchema).check(value);
@@ -239,6 +238,8 @@ export class PolicyEngine {
         }
       }
     }
+    const rule = plan.rule;
+    if (!rule) return violations.length > 0 ? violations : undefined;
     const argumentsSchema = rule.argumentsSchema;
     if (argumentsSchema) {
       if ('error' in argumentsSchema) violations.push(`the rule's arguments schema is not valid: ${argumentsSchema.error}`);
