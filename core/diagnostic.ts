@@ -18,6 +18,8 @@ export const DiagnosticCode = {
   shadowedRule: 'shadowed-rule',
   riskyAllow: 'risky-allow',
   catalogProblem: 'catalog-problem',
+  invalidSelector: 'invalid-selector',
+  selectorMatchesNothing: 'selector-matches-nothing',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -20,3 +20,5 @@ export * from './semanticChecks';
 export * from './suggest';
 export * from './globIndex';
 export * from './semanticCache';
+export * from './riskSelector';
+export * from './selectorChecks';

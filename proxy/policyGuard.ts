@@ -71,11 +71,31 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
       }
       counters = this.openStore(this.counterSpec);
     }
+    this.useLiveRisk(loaded);
+    this.upstreamSchemas.onChange(() => this.engine.policy.riskChanged());
     this.engine = new PolicyEngine(loaded.compiled, {
       counters,
       policyIdentity: this.policyPath,
       inputSchemas: (server, tool) => this.inputSchema(server, tool),
     });
+  }
+
+  /** Selectors take a tool's class from the catalog, else from the tool as the upstream lists it. */
+  private useLiveRisk(loaded: LoadedPolicy): void {
+    const catalog = loaded.catalog;
+    loaded.compiled?.setToolRisk((server, tool) => catalog.find(tool, server)?.risk ?? this.upstreamSchemas.risk(server, tool));
+  }
+
+  /**
+   * Before deciding a call, the upstream's own listing is needed when the call's arguments would
+   * be checked against a schema nobody has yet, or when a selector could cover a tool whose
+   * class neither the catalog nor a listing gives.
+   */
+  mustFetchListing(server: string, tool: string): boolean {
+    if (!this.upstreamSchemas.mustFetch(server, tool)) return false;
+    const policy = this.engine.policy;
+    if (policy.plan(server, tool).checkInputSchema) return true;
+    return policy.hasSelectors && this.catalog.find(tool, server) === undefined;
   }
 
   /** The store's outages and recoveries go to stderr, the `problem` event and the `counters` event. */
@@ -136,6 +156,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     if (loaded.compiled.hash === this.loaded.compiled?.hash) return;
     this.loaded = loaded;
     this.catalog = loaded.catalog;
+    this.useLiveRisk(loaded);
     this.switchStoreIfRenamed(loaded.compiled.counterStore);
     this.engine.setPolicy(loaded.compiled);
     writeStderr(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);

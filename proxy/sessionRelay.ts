@@ -204,7 +204,7 @@ export class SessionRelay {
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
-      if (engine.policy.plan(server, tool).checkInputSchema && this.guard.upstreamSchemas.mustFetch(server, tool)) await this.fetchToolSchemas();
+      if (this.guard.mustFetchListing(server, tool)) await this.fetchToolSchemas();
       const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
       event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
       if (cancelled.signal.aborted && isForwarded(event.decision)) {

@@ -273,3 +273,48 @@ test('step 4: an unknown input schema refuses a call only where validate_input: 
   const noRule = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 'x' }));
   assert.equal(noRule.decision, 'invalid_arguments', 'a call allowed by default is checked too');
 });
+
+test('step 1: risk-class selectors come after names and globs and before default; the catalog gives the class', async () => {
+  const { engine } = engineFor({
+    default: 'deny',
+    tools: {
+      '@destructive': { action: 'approve', reason: 'destructive' },
+      '@read': {},
+      '@execute:critical': { action: 'deny', reason: 'never' },
+      '@execute:high': { action: 'approve' },
+      fluentcrm_delete_tag: { action: 'deny' },
+      'fluentcrm_list_t*': { action: 'deny' },
+    },
+  });
+  const listed = await engine.decide(call('fluentcrm_list_contacts'));
+  assert.equal(listed.decision, 'allowed');
+  assert.equal(listed.rule, 'tools["@read"]');
+  assert.equal((await engine.evaluate(call('fluentcrm_delete_contact', { subscriberId: 1 }))).rule, 'tools["@destructive"]');
+  assert.equal((await engine.decide(call('fluentcrm_delete_tag', { id: 1 }))).rule, 'tools.fluentcrm_delete_tag', 'an exact name beats a selector');
+  assert.equal((await engine.decide(call('fluentcrm_list_tags'))).rule, 'tools.fluentcrm_list_t*', 'a glob beats a selector');
+  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign', { campaignId: 1 }))).rule, 'tools["@execute:high"]');
+  const written = await engine.decide(call('fluentcrm_create_tag', { title: 't' }));
+  assert.equal(written.decision, 'denied');
+  assert.equal(written.rule, 'default', 'no selector covers write');
+  assert.equal((await engine.decide(call('not_in_catalog'))).rule, 'default', 'a tool of unknown class falls to default');
+});
+
+test('step 1: servers.S selectors come before top-level ones, and a name at the top beats a selector of S', async () => {
+  const { engine } = engineFor({
+    default: 'deny',
+    tools: { '@read': { action: 'deny', reason: 'top' }, fluentcrm_get_contact: { action: 'deny', reason: 'named' } },
+    servers: { fluentcrm: { tools: { '@read': {} } } },
+  });
+  assert.equal((await engine.decide(call('fluentcrm_list_contacts'))).rule, 'servers.fluentcrm.tools["@read"]');
+  assert.equal((await engine.decide(call('fluentcrm_get_contact', { subscriberId: 1 }))).rule, 'tools.fluentcrm_get_contact');
+});
+
+test('a live risk source serves selectors for tools the catalog lacks, and a change is seen on the next call', async () => {
+  const { engine } = engineFor({ default: 'deny', tools: { '@destructive': { action: 'deny', reason: 'no' }, '@read': {} } });
+  let live: 'read' | 'destructive' = 'read';
+  engine.policy.setToolRisk((_server, tool) => (tool === 'added_later' ? { class: live, severity: 'high', why: 'live' } : undefined));
+  assert.equal((await engine.decide(call('added_later'))).rule, 'tools["@read"]');
+  live = 'destructive';
+  engine.policy.riskChanged();
+  assert.equal((await engine.decide(call('added_later'))).rule, 'tools["@destructive"]');
+});
