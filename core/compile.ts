@@ -157,6 +157,18 @@ export class CompiledPolicy {
     return this.plan(server, tool).hiddenBy !== undefined;
   }
 
+  /** callable_only of servers.S, else the top-level one; off by default so a PolicyLayer file keeps its meaning. */
+  callableOnly(server: string): boolean {
+    return this.policy.servers?.[server]?.callable_only ?? this.policy.callable_only ?? false;
+  }
+
+  /** Whether tools/list shows the tool: not hidden, and under callable_only not denied by its rule or default. */
+  isListed(server: string, tool: string): boolean {
+    const plan = this.plan(server, tool);
+    if (plan.hiddenBy) return false;
+    return !this.callableOnly(server) || plan.action !== 'deny';
+  }
+
   /** Cached per (server, tool); a reload compiles a new policy, so the cache never goes stale. */
   plan(server: string, tool: string): CallPlan {
     let byTool = this.plans.get(server);

@@ -42,6 +42,8 @@ export interface ServerSection {
   upstream?: Upstream;
   default?: Action;
   hide?: string[];
+  /** Overrides the top-level callable_only for this server. */
+  callable_only?: boolean;
   all_tools?: AllTools;
   tools?: Record<string, Rule>;
 }
@@ -55,6 +57,8 @@ export interface Policy {
   tools?: Record<string, Rule>;
   servers?: Record<string, ServerSection>;
   catalog?: string[];
+  /** tools/list shows only tools some call could get through (not hidden, not denied). */
+  callable_only?: boolean;
   audit?: { redact?: string[]; unredact?: string[] };
   approval?: { timeout?: number };
   counters?: CounterStoreName | { store?: CounterStoreName; when_unreachable?: 'refuse' | 'allow' };

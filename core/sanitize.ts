@@ -23,6 +23,7 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
       if (isAction(section.default)) server.default = section.default;
       const serverHide = strings(section.hide);
       if (serverHide) server.hide = serverHide;
+      if (typeof section.callable_only === 'boolean') server.callable_only = section.callable_only;
       const serverAllTools = sanitizeAllTools(section.all_tools);
       if (serverAllTools) server.all_tools = serverAllTools;
       const serverTools = sanitizeTools(section.tools);
@@ -32,6 +33,7 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
   }
   const catalog = strings(value.catalog);
   if (catalog) policy.catalog = catalog;
+  if (typeof value.callable_only === 'boolean') policy.callable_only = value.callable_only;
   if (isObject(value.audit)) {
     policy.audit = {};
     const redactKeys = strings(value.audit.redact);

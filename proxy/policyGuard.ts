@@ -98,6 +98,18 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     return policy.hasSelectors && this.catalog.find(tool, server) === undefined;
   }
 
+  /**
+   * The tools of one tools/list page the client sees: without hidden tools, and under
+   * callable_only without tools no call could get through. The one place a listing is filtered.
+   */
+  visibleTools(server: string, tools: readonly unknown[]): unknown[] {
+    const policy = this.engine.policy;
+    return tools.filter((tool) => {
+      const name = (tool as { name?: unknown } | null)?.name;
+      return typeof name !== 'string' || policy.isListed(server, name);
+    });
+  }
+
   /** The store's outages and recoveries go to stderr, the `problem` event and the `counters` event. */
   private openStore(spec: CounterStoreSpec): CounterStore {
     const store = openCounterStore(spec);

@@ -330,9 +330,7 @@ export class SessionRelay {
     if (request.method === 'tools/list' && result && Array.isArray(result.tools)) {
       this.learnListing(result.tools, request.data.firstPage === true, typeof result.nextCursor !== 'string');
       const { server } = this.identity;
-      const policy = this.guard.engine.policy;
-      const visible = result.tools.filter((tool: { name?: unknown }) => !(typeof tool?.name === 'string' && policy.isHidden(server, tool.name)));
-      return resultMessage(request.clientId, { ...result, tools: visible });
+      return resultMessage(request.clientId, { ...result, tools: this.guard.visibleTools(server, result.tools) });
     }
     return message;
   }
