@@ -162,6 +162,13 @@ export class CompiledPolicy {
     return this.policy.servers?.[server]?.callable_only ?? this.policy.callable_only ?? false;
   }
 
+  /** Where pinning is decided for the server: the JSON path of the setting in force, or undefined when off. */
+  pinning(server: string): string | undefined {
+    const own = this.policy.servers?.[server]?.pinning;
+    if (own !== undefined) return own ? formatJsonPath(['servers', server, 'pinning']) : undefined;
+    return this.policy.pinning === true ? 'pinning' : undefined;
+  }
+
   /** Whether tools/list shows the tool: not hidden, and under callable_only not denied by its rule or default. */
   isListed(server: string, tool: string): boolean {
     const plan = this.plan(server, tool);

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock';
 import { CompiledPolicy, type CallPlan, type ResolvedLimit } from './compile';
 import { compileArgumentSchema } from './argumentValidation';
 import { MemoryCounterStore, NO_LIMITS, type CounterStore, type LimitCheck, type Reservation } from './counters';
+import type { ToolDrift } from './pinning';
 import { newDecisionEvent, redact, type Decision, type DecisionEvent } from './events';
 
 export interface ToolCall {
@@ -15,6 +16,9 @@ export interface ToolCall {
   /** "name version" from the client's initialize. */
   client?: string;
 }
+
+/** The drift of a tool from its catalog pin, or undefined when it matches (pinning.ts). */
+export type DriftSource = (server: string, tool: string) => ToolDrift | undefined;
 
 /** Where validate_input finds the tool's inputSchema: the upstream's tools/list, then the catalog. */
 export type InputSchemaSource = (server: string, tool: string) => Record<string, unknown> | undefined;
@@ -49,6 +53,8 @@ export interface EngineOptions {
   /** Where budgets live; a memory store of this engine's own when absent. */
   counters?: CounterStore;
   inputSchemas?: InputSchemaSource;
+  /** What pinning compares against; without one (explain, tests) pinning has nothing to check. */
+  drift?: DriftSource;
   /**
    * What makes this policy's unnamed counters its own in a store shared with other policies
    * (the policy file's path): a named counter is shared by name, by design.
@@ -61,6 +67,7 @@ export class PolicyEngine {
   private store: CounterStore;
   private compiled: CompiledPolicy;
   private inputSchemas: InputSchemaSource;
+  private readonly drift: DriftSource | undefined;
   private readonly policyIdentity: string;
 
   constructor(policy: CompiledPolicy, options: EngineOptions = {}) {
@@ -68,6 +75,7 @@ export class PolicyEngine {
     this.clock = options.clock ?? systemClock;
     this.store = options.counters ?? new MemoryCounterStore();
     this.inputSchemas = options.inputSchemas ?? (() => undefined);
+    this.drift = options.drift;
     this.policyIdentity = options.policyIdentity ?? '';
   }
 
@@ -98,6 +106,11 @@ export class PolicyEngine {
     const plan = this.compiled.plan(call.server, call.tool);
     if (plan.hiddenBy) {
       return { decision: 'denied', rule: plan.hiddenBy.path, reason: `${call.tool} is hidden by "${plan.hiddenBy.pattern}"`, plan };
+    }
+    const pinning = this.drift && this.compiled.pinning(call.server);
+    if (pinning) {
+      const drift = this.drift!(call.server, call.tool);
+      if (drift) return { decision: 'denied', rule: pinning, reason: drift.reason, plan };
     }
     if (plan.action === 'deny') {
       return { decision: 'denied', rule: plan.decidedBy, reason: denyReason(plan), plan };

@@ -22,3 +22,4 @@ export * from './globIndex';
 export * from './semanticCache';
 export * from './riskSelector';
 export * from './selectorChecks';
+export * from './pinning';

@@ -72,6 +72,12 @@ export class UpstreamSchemas {
     this.changed(server);
   }
 
+  /** Every tool known of the server: the complete listing, or the pages seen so far. */
+  definitions(server: string): Iterable<Definition> {
+    const known = this.servers.get(server);
+    return (known?.complete ?? known?.seen ?? new Map<string, Definition>()).values();
+  }
+
   definition(server: string, tool: string): Definition | undefined {
     const known = this.servers.get(server);
     return known?.complete?.get(tool) ?? known?.seen.get(tool);
