@@ -245,7 +245,8 @@ describe('code actions over LSP', () => {
   });
 
   it('adds an exact rule for a risky tool that the default allows', async () => {
-    const uri = fresh('{\n  "version": "1",\n  "default": "allow",\n  "hide": ["fluentcrm_delete_*"]\n}\n');
+    // fluentcrm_create_webhook is risky too (execute: it makes the server send data out): hidden here to keep one tool.
+    const uri = fresh('{\n  "version": "1",\n  "default": "allow",\n  "hide": ["fluentcrm_delete_*", "fluentcrm_create_webhook"]\n}\n');
     const before = await client.pullDiagnostics(uri);
     const risky = before.find((diagnostic) => diagnostic.code === 'risky-allow');
     assert.deepEqual((risky?.data as { tools: string[] }).tools, ['fluentcrm_resume_campaign']);
