@@ -20,6 +20,7 @@ export const DiagnosticCode = {
   catalogProblem: 'catalog-problem',
   invalidSelector: 'invalid-selector',
   selectorMatchesNothing: 'selector-matches-nothing',
+  pinningWithoutPins: 'pinning-without-pins',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -6,6 +6,7 @@ import type { JsonDocument } from './document';
 import { compileGlob, globsOverlap, isGlobPattern } from './glob';
 import { isSelectorKey } from './riskSelector';
 import { checkSelectors } from './selectorChecks';
+import { checkPinning } from './pinningChecks';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, type Limit, type Policy, type Rule } from './model';
@@ -33,6 +34,7 @@ function sections(policy: Policy): Section[] {
 export function semanticChecks(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, compiled?: CompiledPolicy): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
   checkSelectors(document, policy, catalog, out);
+  checkPinning(document, policy, catalog, out);
   checkCounters(document, policy, out);
   for (const section of sections(policy)) {
     checkTies(document, section, out);

@@ -181,3 +181,10 @@ test('selectors: a malformed one is an error, one no catalog tool falls under a 
   assert.deepEqual(byCode('selector-matches-nothing'), ['"@read:critical" (every read tool of severity critical or above) covers no tool in server "fluentcrm"; tools the server adds later still fall under it']);
   assert.deepEqual(byCode('unknown-tool'), []);
 });
+
+test('pinning without pins warns that every tool would be hidden and denied', () => {
+  const text = JSON.stringify({ version: '1', pinning: true, servers: { fluentcrm: { pinning: true }, other: { pinning: true } } });
+  const warnings = analyzePolicy(text, { catalog: fluentCrmCatalog() }).diagnostics.filter((d) => d.code === 'pinning-without-pins');
+  assert.deepEqual(warnings.map((d) => d.path.join('.')), ['servers.other.pinning']);
+  assert.equal(analyzePolicy(text).diagnostics.filter((d) => d.code === 'pinning-without-pins').length, 3);
+});

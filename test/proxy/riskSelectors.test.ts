@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { bin, connectThroughProxy, modes, tempFolder, textOf, writePolicy } from './helpers';
+import { bin, connectThroughProxy, modes, repoRoot, tempFolder, textOf, writePolicy } from './helpers';
 
 for (const mode of modes) {
   describe(`risk-class selectors over ${mode}`, () => {
@@ -46,5 +46,19 @@ for (const mode of modes) {
       assert.equal(names.length, 8);
       assert.equal(names.includes('search_nodes'), false);
     });
+  });
+}
+
+for (const mode of modes) {
+  test(`${mode}: the seed policy (default deny, one rule) with callable_only lists exactly fluentcrm_resume_campaign from the demo CRM server, and its path injection is invalid_arguments`, async (t) => {
+    const folder = tempFolder(t);
+    const proxied = await connectThroughProxy(t, mode, {
+      policy: writePolicy(folder, { version: '1', default: 'deny', callable_only: true, tools: { fluentcrm_resume_campaign: { limits: [{ window: 'minute', max: 2 }] } } }),
+      upstream: [process.execPath, join(repoRoot, 'dist', 'demo-crm-server.js')],
+      env: { DEMO_CRM_LOG: join(folder, 'calls.jsonl') },
+    });
+    assert.deepEqual((await proxied.client.listTools()).tools.map((tool) => tool.name), ['fluentcrm_resume_campaign']);
+    const injected = await proxied.client.callTool({ name: 'fluentcrm_resume_campaign', arguments: { campaignId: '../../../wp/v2/users/1?x=' } });
+    assert.match(textOf(injected), /^\[POLICY INVALID ARGUMENTS\] fluentcrm_resume_campaign: .*\/campaignId must be number/);
   });
 }
