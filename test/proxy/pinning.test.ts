@@ -64,11 +64,12 @@ for (const mode of modes) {
       const check = await runCli([...catalogArgs.slice(0, 5), '--check', ...catalogArgs.slice(5)], env);
       assert.equal(check.code, 1, check.stdout);
       assert.match(check.stdout, /drift: drift\/greet: changed: .*description differs/);
+      assert.match(check.stdout, /drift: drift\/wipe_notes: unpinned: /);
 
       assert.equal((await runCli(catalogArgs, env)).code, 0, 'accepting the change rewrites the pin');
       const allowed = await eventually('greet allowed after the pin was accepted', async () => textOf(await proxied.client.callTool({ name: 'greet', arguments: { name: 'Bo' } })), (text) => text === 'Hello, Bo');
       assert.equal(allowed, 'Hello, Bo');
-      assert.deepEqual(await names(proxied.client), ['get_time', 'greet']);
+      assert.deepEqual(await names(proxied.client), ['get_time', 'greet', 'wipe_notes'], 'the tool added at run time is pinned now too');
     });
   });
 }
@@ -81,7 +82,7 @@ test('pinning off: a drifted tool is decided by the rules, and the drift is repo
   assert.equal(captured.code, 0, captured.stderr);
   const policy = writePolicy(folder, { version: '1', default: 'deny', tools: { '@read': {} } });
   const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env: { DRIFT_TRIGGER: trigger } });
-  assert.deepEqual(await names(proxied.client), ['get_time', 'greet']);
+  assert.deepEqual(await names(proxied.client), ['get_time', 'greet', 'wipe_notes']);
   assert.equal(textOf(await proxied.client.callTool({ name: 'greet', arguments: { name: 'Ann' } })), 'Hello, Ann');
   assert.match(proxied.stderr(), /drift: drift\/greet changed since it was pinned: its description differs .*pinning is off/);
 });
@@ -94,4 +95,16 @@ test('pinning on: a tool the catalog does not have is hidden and denied as unpin
   const denied = await proxied.client.callTool({ name: 'get_time', arguments: {} });
   assert.match(textOf(denied), /^\[POLICY DENIED\] get_time: .*get_time is not pinned/);
   assert.deepEqual(await names(proxied.client), []);
+});
+
+test('a tool the server adds at run time falls under its risk-class selector (class from its live annotations)', async (t) => {
+  const folder = tempFolder(t);
+  const trigger = join(folder, 'drift-now');
+  const policy = writePolicy(folder, { version: '1', default: 'allow', tools: { '@destructive': { action: 'approve', reason: 'destroys' }, '@read': {} } });
+  const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env: { DRIFT_TRIGGER: trigger } });
+  assert.deepEqual(await names(proxied.client), ['get_time', 'greet']);
+  writeFileSync(trigger, '');
+  await eventually('wipe_notes listed', () => names(proxied.client), (list) => list.includes('wipe_notes'));
+  const asked = await proxied.client.callTool({ name: 'wipe_notes', arguments: {} });
+  assert.match(textOf(asked), /^\[POLICY APPROVAL REJECTED\] wipe_notes: .*no approver was reachable/);
 });
