@@ -3,6 +3,7 @@ import { compileArgumentSchema, type CompiledArgumentSchema } from './argumentVa
 import { compileCaseInsensitiveGlob, compileGlob, type Glob } from './glob';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
+import type { Risk } from './risk';
 import { isSelectorKey, parseSelector, selectorCovers, severityRank, type RiskSelector, type ToolRiskSource } from './riskSelector';
 import {
   DEFAULT_ACTION,
@@ -176,7 +177,10 @@ export class CompiledPolicy {
     return !this.callableOnly(server) || plan.action !== 'deny';
   }
 
-  /** Cached per (server, tool); a reload compiles a new policy, so the cache never goes stale. */
+  /**
+   * Cached per (server, tool); a reload compiles a new policy, and what the risk source learns
+   * (riskChanged) drops the cache, so it never goes stale.
+   */
   plan(server: string, tool: string): CallPlan {
     let byTool = this.plans.get(server);
     const known = byTool?.get(tool);
@@ -240,7 +244,7 @@ function lookup(set: RuleSet, tool: string): CompiledRule | undefined {
 }
 
 /** The selector with the highest minimum severity that covers the risk wins; a tie goes to the first written. */
-function lookupSelector(set: RuleSet, risk: Parameters<typeof selectorCovers>[1]): CompiledRule | undefined {
+function lookupSelector(set: RuleSet, risk: Risk): CompiledRule | undefined {
   let best: CompiledRule | undefined;
   for (const rule of set.selectors) {
     if (!rule.selector || !selectorCovers(rule.selector, risk)) continue;
