@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { normalize } from 'node:path';
 import { loadCatalog, type CatalogLoadProblem, type ToolCatalog } from './catalog';
 import { CompiledPolicy } from './compile';
+import { catalogRiskSource } from './riskSelector';
 import { DiagnosticCode, hasErrors, type PolicyDiagnostic } from './diagnostic';
 import { JsonDocument } from './document';
 import type { JsonPath } from './jsonPath';
@@ -44,7 +45,13 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
   // Compiled at most once, and only when needed: the catalog checks resolve every tool through
   // it, and it is what a clean policy enforces; an editor needs neither on most keystrokes.
   let compiledPolicy: CompiledPolicy | undefined;
-  const compile = (policyToCompile: Policy): CompiledPolicy => (compiledPolicy ??= new CompiledPolicy(policyToCompile, text));
+  const compile = (policyToCompile: Policy): CompiledPolicy => {
+    if (compiledPolicy) return compiledPolicy;
+    compiledPolicy = new CompiledPolicy(policyToCompile, text);
+    // Risk-class selectors take the class from the catalog (the proxy adds the live tools).
+    compiledPolicy.setToolRisk(catalogRiskSource(options.catalog));
+    return compiledPolicy;
+  };
   if (policy) {
     const cache = options.semanticCache ?? new SemanticCache();
     diagnostics.push(...cache.check(document, policy, options.catalog, () => compile(policy)));

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { definitionDigest } from './pinning';
 import { classifyTool, type Risk, type RiskClass, type RiskSeverity, type ToolAnnotations } from './risk';
 
 export interface CatalogTool {
@@ -10,6 +11,8 @@ export interface CatalogTool {
   outputSchema?: Record<string, unknown>;
   annotations?: ToolAnnotations;
   risk: Risk;
+  /** The pin: digest of name, description, inputSchema and annotations as captured (see pinning.ts). */
+  digest?: string;
 }
 
 export interface CatalogServer {
@@ -77,6 +80,11 @@ export class ToolCatalog {
       if (tools) return tools.keys();
     }
     return this.byName.keys();
+  }
+
+  /** The tool as pinned for exactly this server; no fallback to another server's tool of that name. */
+  pinned(server: string, name: string): CatalogTool | undefined {
+    return this.byServer.get(server)?.get(name);
   }
 
   find(name: string, server?: string): CatalogTool | undefined {
@@ -218,7 +226,7 @@ export function catalogFromToolsList(
     servers: {
       [server]: {
         ...(serverInfo ? { serverInfo } : {}),
-        tools: tools.map((tool) => ({ ...tool, risk: tool.risk ?? classifyTool(tool) })),
+        tools: tools.map((tool) => ({ ...tool, risk: tool.risk ?? classifyTool(tool), digest: definitionDigest(tool) })),
       },
     },
   };

@@ -3,6 +3,8 @@ import { compileArgumentSchema, type CompiledArgumentSchema } from './argumentVa
 import { compileCaseInsensitiveGlob, compileGlob, type Glob } from './glob';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
+import type { Risk } from './risk';
+import { isSelectorKey, parseSelector, selectorCovers, severityRank, type RiskSelector, type ToolRiskSource } from './riskSelector';
 import {
   DEFAULT_ACTION,
   DEFAULT_APPROVAL_TIMEOUT_SECONDS,
@@ -42,11 +44,15 @@ export interface CompiledRule {
   action: Action;
   limits: ResolvedLimit[];
   argumentsSchema?: CompiledArgumentSchema | { error: string };
+  /** Set when the key is a risk-class selector such as `@destructive`. */
+  selector?: RiskSelector;
 }
 
 export interface RuleSet {
   exact: Map<string, CompiledRule>;
   globs: GlobIndex<CompiledRule>;
+  /** Well-formed selectors; a malformed one is a diagnostic and matches nothing. */
+  selectors: CompiledRule[];
 }
 
 /** Everything about a (server, tool) pair that does not depend on the call's arguments. */
@@ -58,7 +64,13 @@ export interface CallPlan {
   action: Action;
   /** JSON path of what decided the action: the rule, or a `default`. */
   decidedBy: string;
+  /** `validate_input: true` was written: a call whose input schema is unknown is refused. */
   validateInput: boolean;
+  /**
+   * Arguments are checked against the tool's input schema when it is known: the default for
+   * every call that can go upstream, unless its rule says `validate_input: false`.
+   */
+  checkInputSchema: boolean;
   limits: ResolvedLimit[];
 }
 
@@ -85,6 +97,7 @@ export class CompiledPolicy {
   private readonly serverLimits = new Map<string, ResolvedLimit[]>();
   private readonly plans = new Map<string, Map<string, CallPlan>>();
   private planCount = 0;
+  private toolRisk: ToolRiskSource = () => undefined;
 
   constructor(readonly policy: Policy, sourceText?: string) {
     this.hash = `sha256:${createHash('sha256').update(sourceText ?? JSON.stringify(policy)).digest('hex')}`;
@@ -107,10 +120,34 @@ export class CompiledPolicy {
     return Object.keys(this.policy.servers ?? {});
   }
 
-  /** Rule lookup: the server's rules before the top-level ones; exact beats glob. */
+  /** Where selectors learn a tool's class; plans made before are dropped. */
+  setToolRisk(source: ToolRiskSource): void {
+    this.toolRisk = source;
+    this.riskChanged();
+  }
+
+  /** What the risk source knows has changed (a new listing): plans are made afresh. */
+  riskChanged(): void {
+    this.plans.clear();
+    this.planCount = 0;
+  }
+
+  get hasSelectors(): boolean {
+    return this.topRules.selectors.length > 0 || [...this.serverRules.values()].some((set) => set.selectors.length > 0);
+  }
+
+  /**
+   * Rule lookup: the server's rules before the top-level ones; exact beats glob; selectors
+   * (again the server's first) only when no name or glob matches.
+   */
   findRule(server: string, tool: string): CompiledRule | undefined {
     const serverSet = this.serverRules.get(server);
-    return (serverSet && lookup(serverSet, tool)) ?? lookup(this.topRules, tool);
+    const named = (serverSet && lookup(serverSet, tool)) ?? lookup(this.topRules, tool);
+    if (named) return named;
+    if (!serverSet?.selectors.length && this.topRules.selectors.length === 0) return undefined;
+    const risk = this.toolRisk(server, tool);
+    if (!risk) return undefined;
+    return (serverSet && lookupSelector(serverSet, risk)) ?? lookupSelector(this.topRules, risk);
   }
 
   findHide(server: string, tool: string): HideEntry | undefined {
@@ -121,7 +158,29 @@ export class CompiledPolicy {
     return this.plan(server, tool).hiddenBy !== undefined;
   }
 
-  /** Cached per (server, tool); a reload compiles a new policy, so the cache never goes stale. */
+  /** callable_only of servers.S, else the top-level one; off by default so a PolicyLayer file keeps its meaning. */
+  callableOnly(server: string): boolean {
+    return this.policy.servers?.[server]?.callable_only ?? this.policy.callable_only ?? false;
+  }
+
+  /** Where pinning is decided for the server: the JSON path of the setting in force, or undefined when off. */
+  pinning(server: string): string | undefined {
+    const own = this.policy.servers?.[server]?.pinning;
+    if (own !== undefined) return own ? formatJsonPath(['servers', server, 'pinning']) : undefined;
+    return this.policy.pinning === true ? 'pinning' : undefined;
+  }
+
+  /** Whether tools/list shows the tool: not hidden, and under callable_only not denied by its rule or default. */
+  isListed(server: string, tool: string): boolean {
+    const plan = this.plan(server, tool);
+    if (plan.hiddenBy) return false;
+    return !this.callableOnly(server) || plan.action !== 'deny';
+  }
+
+  /**
+   * Cached per (server, tool); a reload compiles a new policy, and what the risk source learns
+   * (riskChanged) drops the cache, so it never goes stale.
+   */
   plan(server: string, tool: string): CallPlan {
     let byTool = this.plans.get(server);
     const known = byTool?.get(tool);
@@ -158,14 +217,16 @@ export class CompiledPolicy {
       action = this.policy.default ?? DEFAULT_ACTION;
       decidedBy = 'default';
     }
+    const hiddenBy = hide ? { path: hide.path, pattern: hide.glob.pattern } : undefined;
     return {
       server,
       tool,
       rule,
-      hiddenBy: hide ? { path: hide.path, pattern: hide.glob.pattern } : undefined,
+      hiddenBy,
       action,
       decidedBy,
       validateInput: rule?.rule.validate_input === true,
+      checkInputSchema: !hiddenBy && action !== 'deny' && rule?.rule.validate_input !== false,
       limits: [...(rule?.limits ?? []), ...(this.serverLimits.get(server) ?? []), ...this.topLimits],
     };
   }
@@ -182,9 +243,20 @@ function lookup(set: RuleSet, tool: string): CompiledRule | undefined {
   return best;
 }
 
+/** The selector with the highest minimum severity that covers the risk wins; a tie goes to the first written. */
+function lookupSelector(set: RuleSet, risk: Risk): CompiledRule | undefined {
+  let best: CompiledRule | undefined;
+  for (const rule of set.selectors) {
+    if (!rule.selector || !selectorCovers(rule.selector, risk)) continue;
+    if (!best || severityRank(rule.selector.minSeverity) > severityRank(best.selector!.minSeverity)) best = rule;
+  }
+  return best;
+}
+
 export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath: JsonPath): RuleSet {
   const exact = new Map<string, CompiledRule>();
   const globs = new GlobIndex<CompiledRule>();
+  const selectors: CompiledRule[] = [];
   let order = 0;
   for (const [key, rule] of Object.entries(tools ?? {})) {
     const path = [...basePath, key];
@@ -206,10 +278,13 @@ export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath
         compiled.argumentsSchema = { error: (error as Error).message };
       }
     }
-    if (compiled.glob.isGlob) globs.add(compiled.glob, compiled);
+    if (isSelectorKey(key)) {
+      const selector = parseSelector(key);
+      if (!('error' in selector)) selectors.push({ ...compiled, selector });
+    } else if (compiled.glob.isGlob) globs.add(compiled.glob, compiled);
     else exact.set(key, compiled);
   }
-  return { exact, globs };
+  return { exact, globs, selectors };
 }
 
 function compileHide(patterns: readonly string[] | undefined, basePath: JsonPath): HideEntry[] {

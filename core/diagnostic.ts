@@ -21,6 +21,9 @@ export const DiagnosticCode = {
   catalogProblem: 'catalog-problem',
   unknownServer: 'unknown-server',
   ruleNeverApplies: 'rule-never-applies',
+  invalidSelector: 'invalid-selector',
+  selectorMatchesNothing: 'selector-matches-nothing',
+  pinningWithoutPins: 'pinning-without-pins',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock';
 import { CompiledPolicy, type CallPlan, type ResolvedLimit } from './compile';
 import { compileArgumentSchema } from './argumentValidation';
 import { MemoryCounterStore, NO_LIMITS, type CounterStore, type LimitCheck, type Reservation } from './counters';
+import type { ToolDrift } from './pinning';
 import { newDecisionEvent, redact, type Decision, type DecisionEvent } from './events';
 
 export interface ToolCall {
@@ -15,6 +16,9 @@ export interface ToolCall {
   /** "name version" from the client's initialize. */
   client?: string;
 }
+
+/** The drift of a tool from its catalog pin, or undefined when it matches (pinning.ts). */
+export type DriftSource = (server: string, tool: string) => ToolDrift | undefined;
 
 /** Where validate_input finds the tool's inputSchema: the upstream's tools/list, then the catalog. */
 export type InputSchemaSource = (server: string, tool: string) => Record<string, unknown> | undefined;
@@ -49,6 +53,8 @@ export interface EngineOptions {
   /** Where budgets live; a memory store of this engine's own when absent. */
   counters?: CounterStore;
   inputSchemas?: InputSchemaSource;
+  /** What pinning compares against; without one (explain, tests) pinning has nothing to check. */
+  drift?: DriftSource;
   /**
    * What makes this policy's unnamed counters its own in a store shared with other policies
    * (the policy file's path): a named counter is shared by name, by design.
@@ -66,6 +72,7 @@ export class PolicyEngine {
   private store: CounterStore;
   private compiled: CompiledPolicy;
   private inputSchemas: InputSchemaSource;
+  private readonly drift: DriftSource | undefined;
   private readonly policyIdentity: string;
   private readonly approvalTimer: ((timeoutMs: number) => Promise<void>) | undefined;
 
@@ -74,6 +81,7 @@ export class PolicyEngine {
     this.clock = options.clock ?? systemClock;
     this.store = options.counters ?? new MemoryCounterStore();
     this.inputSchemas = options.inputSchemas ?? (() => undefined);
+    this.drift = options.drift;
     this.policyIdentity = options.policyIdentity ?? '';
     this.approvalTimer = options.approvalTimer;
   }
@@ -105,6 +113,11 @@ export class PolicyEngine {
     const plan = this.compiled.plan(call.server, call.tool);
     if (plan.hiddenBy) {
       return { decision: 'denied', rule: plan.hiddenBy.path, reason: `${call.tool} is hidden by "${plan.hiddenBy.pattern}"`, plan };
+    }
+    const pinning = this.drift && this.compiled.pinning(call.server);
+    if (pinning) {
+      const drift = this.drift!(call.server, call.tool);
+      if (drift) return { decision: 'denied', rule: pinning, reason: drift.reason, plan };
     }
     if (plan.action === 'deny') {
       return { decision: 'denied', rule: plan.decidedBy, reason: denyReason(plan), plan };
@@ -231,14 +244,13 @@ export class PolicyEngine {
   }
 
   private checkArguments(plan: CallPlan, args: unknown): string[] | undefined {
-    const rule = plan.rule;
-    if (!rule) return undefined;
     const value = args ?? {};
     const violations: string[] = [];
-    if (plan.validateInput) {
+    if (plan.checkInputSchema) {
       const inputSchema = this.inputSchemas(plan.server, plan.tool);
       if (!inputSchema) {
-        violations.push(`validate_input is set but the inputSchema of ${plan.tool} is unknown (neither the server's tools/list nor the catalog has it)`);
+        // Unknown schema: only a rule that asked for validation in so many words refuses the call.
+        if (plan.validateInput) violations.push(`validate_input is set but the inputSchema of ${plan.tool} is unknown (neither the server's tools/list nor the catalog has it)`);
       } else {
         try {
           const result = compileArgumentSchema(inputSchema).check(value);
@@ -248,6 +260,8 @@ export class PolicyEngine {
         }
       }
     }
+    const rule = plan.rule;
+    if (!rule) return violations.length > 0 ? violations : undefined;
     const argumentsSchema = rule.argumentsSchema;
     if (argumentsSchema) {
       if ('error' in argumentsSchema) violations.push(`the rule's arguments schema is not valid: ${argumentsSchema.error}`);

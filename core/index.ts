@@ -24,3 +24,6 @@ export * from './startingPolicy';
 export * from './policyTests';
 export * from './policyCoverage';
 export * from './replay';
+export * from './riskSelector';
+export * from './selectorChecks';
+export * from './pinning';

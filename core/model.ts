@@ -42,6 +42,10 @@ export interface ServerSection {
   upstream?: Upstream;
   default?: Action;
   hide?: string[];
+  /** Overrides the top-level callable_only for this server. */
+  callable_only?: boolean;
+  /** Overrides the top-level pinning for this server. */
+  pinning?: boolean;
   all_tools?: AllTools;
   tools?: Record<string, Rule>;
 }
@@ -55,6 +59,10 @@ export interface Policy {
   tools?: Record<string, Rule>;
   servers?: Record<string, ServerSection>;
   catalog?: string[];
+  /** tools/list shows only tools some call could get through (not hidden, not denied). */
+  callable_only?: boolean;
+  /** A tool whose live definition differs from its catalog pin, or that has none, is hidden and denied. */
+  pinning?: boolean;
   audit?: { redact?: string[]; unredact?: string[] };
   approval?: { timeout?: number };
   counters?: CounterStoreName | { store?: CounterStoreName; when_unreachable?: 'refuse' | 'allow' };

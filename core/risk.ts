@@ -52,11 +52,40 @@ export function nameWords(name: string): string[] {
     .map((word) => word.toLowerCase());
 }
 
+/**
+ * Things that, once made or changed, have the server send data to an address someone chose:
+ * creating one is an act outside the server, not a mere write.
+ */
+const OUTBOUND_OBJECTS = new Set(['webhook', 'webhooks', 'hook', 'hooks', 'callback', 'callbacks', 'forwarder', 'forwarders', 'integration', 'integrations']);
+
+/**
+ * Nouns that name data a tool hands back; a name made only of words without a verb that ends
+ * in one of them reads it ("custom_fields", "dashboard_stats").
+ */
+const DATA_NOUNS = new Set(['fields', 'settings', 'options', 'metadata', 'schema', 'schemas', 'config', 'configuration', 'properties', 'stats', 'statistics', 'info', 'details', 'version', 'capabilities', 'types', 'summary', 'overview', 'report']);
+
 /** The first word that is a known verb decides: names read `<prefix>_<verb>_<object>`. */
 function riskFromWords(words: readonly string[]): { risk: VerbRisk; verb: string } | undefined {
   for (const word of words) {
     const risk = verbRisk(word);
     if (risk) return { risk, verb: word };
+  }
+  return undefined;
+}
+
+function riskFromName(name: string): Risk | undefined {
+  const words = nameWords(name);
+  const found = riskFromWords(words);
+  if (found) {
+    const object = words.slice(words.indexOf(found.verb) + 1).find((word) => OUTBOUND_OBJECTS.has(word));
+    if (found.risk.class === 'write' && object !== undefined) {
+      return { class: 'execute', severity: 'high', why: `name has the verb "${found.verb}" on "${object}": the server will send data to an address it is given` };
+    }
+    return { ...found.risk, why: `name has the verb "${found.verb}"` };
+  }
+  const last = words[words.length - 1];
+  if (last !== undefined && DATA_NOUNS.has(last)) {
+    return { class: 'read', severity: 'low', why: `name has no verb and names data ("${last}"): it reads it` };
   }
   return undefined;
 }
@@ -96,10 +125,8 @@ const ENGLISH_HINT = /^[\x20-\x7E\s]+$/;
 export function classifyTool(tool: ClassifiableTool): Risk {
   const annotated = riskFromAnnotations(tool.annotations);
   if (annotated) return annotated;
-  const fromName = riskFromWords(nameWords(tool.name));
-  if (fromName) {
-    return { ...fromName.risk, why: `name has the verb "${fromName.verb}"` };
-  }
+  const fromName = riskFromName(tool.name);
+  if (fromName) return fromName;
   const description = tool.description ?? '';
   if (ENGLISH_HINT.test(description)) {
     const fromDescription = riskFromWords(nameWords(description).slice(0, 12));

@@ -23,6 +23,8 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
       if (isAction(section.default)) server.default = section.default;
       const serverHide = strings(section.hide);
       if (serverHide) server.hide = serverHide;
+      if (typeof section.callable_only === 'boolean') server.callable_only = section.callable_only;
+      if (typeof section.pinning === 'boolean') server.pinning = section.pinning;
       const serverAllTools = sanitizeAllTools(section.all_tools);
       if (serverAllTools) server.all_tools = serverAllTools;
       const serverTools = sanitizeTools(section.tools);
@@ -32,6 +34,8 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
   }
   const catalog = strings(value.catalog);
   if (catalog) policy.catalog = catalog;
+  if (typeof value.callable_only === 'boolean') policy.callable_only = value.callable_only;
+  if (typeof value.pinning === 'boolean') policy.pinning = value.pinning;
   if (isObject(value.audit)) {
     policy.audit = {};
     const redactKeys = strings(value.audit.redact);

@@ -4,6 +4,9 @@ import { CompiledPolicy } from './compile';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
 import { compileGlob, globsOverlap, isGlobPattern } from './glob';
+import { isSelectorKey } from './riskSelector';
+import { checkSelectors } from './selectorChecks';
+import { checkPinning } from './pinningChecks';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
@@ -30,6 +33,8 @@ function sections(policy: Policy): Section[] {
 /** Checks that a schema cannot express. */
 export function semanticChecks(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, compiled?: CompiledPolicy): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
+  checkSelectors(document, policy, catalog, out);
+  checkPinning(document, policy, catalog, out);
   checkCounters(document, policy, out);
   for (const section of sections(policy)) {
     checkTies(document, section, out);
@@ -154,6 +159,7 @@ function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: 
   const matchedGlobs = new Set<string>();
   if (globs.size > 0) for (const name of catalog.toolNamesFor(scope)) for (const key of globs.matching(name)) matchedGlobs.add(key);
   for (const [key, rule] of Object.entries(section.tools)) {
+    if (isSelectorKey(key)) continue; // checked by checkSelectors
     const path = [...section.path, key];
     if (isGlobPattern(key)) {
       if (!matchedGlobs.has(key)) {

@@ -11,7 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { classifyTool, isUrlUpstream, type CatalogServer, type CatalogTool, type Upstream } from '../core';
+import { classifyTool, definitionDigest, isUrlUpstream, type CatalogServer, type CatalogTool, type Upstream } from '../core';
 import { resolveUpstreamReferences } from './upstreamReferences';
 
 export interface CaptureOptions {
@@ -93,7 +93,7 @@ function catalogTool(tool: ListedTool): CatalogTool {
     ...(tool.outputSchema !== undefined ? { outputSchema: tool.outputSchema } : {}),
     ...(tool.annotations !== undefined ? { annotations: tool.annotations } : {}),
   };
-  return { ...entry, risk: classifyTool(entry) };
+  return { ...entry, risk: classifyTool(entry), digest: definitionDigest(entry) };
 }
 
 function commandCwd(upstream: Upstream, options: CaptureOptions): string {

@@ -3,7 +3,7 @@
  * Code extension). `createProxyHost` in ./serveHost implements it.
  */
 import type { EventEmitter } from 'node:events';
-import type { Approver, DecisionEvent } from '../core';
+import type { Approver, DecisionEvent, ToolDrift } from '../core';
 
 export interface ProxyHostOptions {
   /** The policy file; its `servers.*.upstream` are the guarded servers. Watched for changes. */
@@ -64,6 +64,8 @@ export interface ProxyHostEvents {
   problem: [{ server?: string; message: string }];
   /** The counter store went down (calls needing a limit are refused) or is back. */
   counters: [{ up: boolean; message: string }];
+  /** A tool's live definition differs from its catalog pin (or has none); enforced when pinning is on. */
+  drift: [ToolDrift & { enforced: boolean }];
 }
 
 export interface ProxyHost extends EventEmitter<ProxyHostEvents> {

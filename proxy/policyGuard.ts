@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { loadPolicyFile, PolicyEngine, type Approver, type CounterStore, type DecisionEvent, type LoadedPolicy, type StoreHealth, type ToolCatalog } from '../core';
+import { CATALOG_FILE_NAME, driftOf, loadPolicyFile, PolicyEngine, type PinnedDefinition, type ToolDrift, type Approver, type CounterStore, type DecisionEvent, type LoadedPolicy, type StoreHealth, type ToolCatalog } from '../core';
 import { counterStoreSpec, openCounterStore, sameSpec, type CounterStoreSpec } from '../core/counterStores/openStore';
 import type { AuditSink } from './auditLog';
 import { UpstreamSchemas } from './upstreamSchemas';
@@ -71,10 +71,71 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
       }
       counters = this.openStore(this.counterSpec);
     }
+    this.useLiveRisk(loaded);
+    this.upstreamSchemas.onChange((server) => {
+      this.engine.policy.riskChanged();
+      this.reportDrift(server);
+    });
     this.engine = new PolicyEngine(loaded.compiled, {
+      drift: (server, tool) => this.driftOf(server, tool),
       counters,
       policyIdentity: this.policyPath,
       inputSchemas: (server, tool) => this.inputSchema(server, tool),
+    });
+  }
+
+  /** Selectors take a tool's class from the catalog, else from the tool as the upstream lists it. */
+  private useLiveRisk(loaded: LoadedPolicy): void {
+    // this.catalog at call time: a catalog rewritten under an unchanged policy takes effect too.
+    loaded.compiled?.setToolRisk((server, tool) => this.catalog.find(tool, server)?.risk ?? this.upstreamSchemas.risk(server, tool));
+  }
+
+  /** How the tool as the server lists it now differs from its pin in the catalog; undefined when it matches. */
+  driftOf(server: string, tool: string): ToolDrift | undefined {
+    return driftOf(server, this.upstreamSchemas.definition(server, tool) as PinnedDefinition | undefined, this.catalog.pinned(server, tool), tool);
+  }
+
+  private readonly reportedDrift = new Set<string>();
+
+  /** Each drifted definition once: stderr and a `drift` event, whether pinning enforces it or not. */
+  private reportDrift(server: string): void {
+    if (this.catalog.isEmpty) return;
+    const enforced = this.engine?.policy.pinning(server) !== undefined;
+    for (const definition of this.upstreamSchemas.definitions(server)) {
+      const tool = definition.name as string;
+      const drift = this.driftOf(server, tool);
+      if (!drift) continue;
+      const key = JSON.stringify([server, tool, drift.live]);
+      if (this.reportedDrift.has(key)) continue;
+      this.reportedDrift.add(key);
+      writeStderr(`mcp-policy: drift: ${server}/${drift.reason}${enforced ? '; hidden and denied (pinning)' : '; allowed as the rules say (pinning is off)'}\n`);
+      this.emit('drift', { ...drift, enforced });
+    }
+  }
+
+  /**
+   * Before deciding a call, the upstream's own listing is needed when the call's arguments would
+   * be checked against a schema nobody has yet, or when a selector could cover a tool whose
+   * class neither the catalog nor a listing gives.
+   */
+  mustFetchListing(server: string, tool: string): boolean {
+    if (!this.upstreamSchemas.mustFetch(server, tool)) return false;
+    const policy = this.engine.policy;
+    if (policy.plan(server, tool).checkInputSchema || policy.pinning(server) !== undefined) return true;
+    return policy.hasSelectors && this.catalog.find(tool, server) === undefined;
+  }
+
+  /**
+   * The tools of one tools/list page the client sees: without hidden tools, and under
+   * callable_only without tools no call could get through. The one place a listing is filtered.
+   */
+  visibleTools(server: string, tools: readonly unknown[]): unknown[] {
+    const policy = this.engine.policy;
+    const pinning = policy.pinning(server) !== undefined;
+    return tools.filter((tool) => {
+      const name = (tool as { name?: unknown } | null)?.name;
+      if (typeof name !== 'string') return true;
+      return policy.isListed(server, name) && !(pinning && this.driftOf(server, name));
     });
   }
 
@@ -117,7 +178,9 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     if (this.watcher) return;
     const name = basename(this.policyPath);
     this.watcher = watch(this.policyFolder, (_event, file) => {
-      if (file !== null && file !== name) return;
+      // The policy, or a catalog beside it (accepting a changed tool rewrites its pin).
+      const catalogNames = this.loaded.catalogFiles.filter((path) => dirname(path) === this.policyFolder).map((path) => basename(path));
+      if (file !== null && file !== name && !catalogNames.includes(file) && file !== CATALOG_FILE_NAME) return;
       clearTimeout(this.reloadTimer);
       this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
     });
@@ -133,9 +196,15 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
       this.emit('policy', { ok: false, errors, servers: this.loaded.compiled?.serverNames ?? [] });
       return;
     }
-    if (loaded.compiled.hash === this.loaded.compiled?.hash) return;
+    if (loaded.compiled.hash === this.loaded.compiled?.hash) {
+      // The same policy; its catalog may have been rewritten (a pin accepted): use the new one.
+      this.catalog = loaded.catalog;
+      this.engine.policy.riskChanged();
+      return;
+    }
     this.loaded = loaded;
     this.catalog = loaded.catalog;
+    this.useLiveRisk(loaded);
     this.switchStoreIfRenamed(loaded.compiled.counterStore);
     this.engine.setPolicy(loaded.compiled);
     writeStderr(`mcp-policy: policy reloaded (${loaded.compiled.hash.slice(0, 19)})\n`);

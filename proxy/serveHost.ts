@@ -63,6 +63,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       });
       guard.on('problem', (problem) => this.emit('problem', problem));
       guard.on('counters', (health) => this.emit('counters', health));
+      guard.on('drift', (drift) => this.emit('drift', drift));
       const token = this.options.token ?? randomToken();
       const named = this.options.tokens === false ? undefined : (this.options.tokens ?? new TokenStore());
       const host = this.options.host ?? '127.0.0.1';

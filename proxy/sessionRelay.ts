@@ -208,7 +208,7 @@ export class SessionRelay {
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
-      if (engine.policy.plan(server, tool).validateInput && this.guard.upstreamSchemas.mustFetch(server, tool)) await this.fetchToolSchemas();
+      if (this.guard.mustFetchListing(server, tool)) await this.fetchToolSchemas();
       const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
       event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
       if (cancelled.signal.aborted && isForwarded(event.decision)) {
@@ -334,9 +334,7 @@ export class SessionRelay {
     if (request.method === 'tools/list' && result && Array.isArray(result.tools)) {
       this.learnListing(result.tools, request.data.firstPage === true, typeof result.nextCursor !== 'string');
       const { server } = this.identity;
-      const policy = this.guard.engine.policy;
-      const visible = result.tools.filter((tool: { name?: unknown }) => !(typeof tool?.name === 'string' && policy.isHidden(server, tool.name)));
-      return resultMessage(request.clientId, { ...result, tools: visible });
+      return resultMessage(request.clientId, { ...result, tools: this.guard.visibleTools(server, result.tools) });
     }
     return message;
   }

@@ -7,6 +7,7 @@ import { enclosingRule, hideSection, isLimitsArray, rulePath, rulesSection, same
 import { descriptionOf, enumValues, propertiesOf, schemaAt, typeLabel, type SchemaNode } from './schemaInfo';
 import { testCallAt } from './testPaths';
 import { argumentsOf, riskLabel, toolMarkdown } from './toolInfo';
+import { selectorCompletionItems } from './selectorInfo';
 
 /** Above this many candidates the list is filtered here and marked incomplete, so that every keystroke stays cheap. */
 const FULL_LIST_LIMIT = 1000;
@@ -64,6 +65,7 @@ function keyCompletions(request: Request, parent: JsonPath): CompletionList {
   const section = rulesSection(parent);
   if (section) {
     const list = toolItems(request, section.server, existing, 'key');
+    list.items.push(...selectorCompletionItems(request.context.catalog, section.server, existing, (label, detail, documentation) => keyItem(request, label, request.settings.snippets ? '{$0}' : '{}', CompletionItemKind.Class, detail, documentation)));
     // Only before a name is typed: once it is, the snippet would outrank the tools it matches.
     if (request.settings.snippets && request.token.typed === '') list.items.push(snippetItem(request, 'new rule', 'a rule for a tool name or a glob', '"${1:tool_name}": {\n\t"action": "${2|allow,deny,approve|}"$0\n}'));
     return list;

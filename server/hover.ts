@@ -1,6 +1,7 @@
 import { findNodeAtOffset, getNodePath, type Node } from 'jsonc-parser';
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
-import { isGlobPattern, type JsonPath } from '../core';
+import { isGlobPattern, isSelectorKey, type JsonPath } from '../core';
+import { selectorMarkdown } from './selectorInfo';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, rulePath, samePath } from './policyPaths';
 import { descriptionOf, schemaAt, typeLabel } from './schemaInfo';
@@ -67,6 +68,7 @@ function valueMarkdown(context: PolicyContext, path: JsonPath, value: string): s
 
 function toolOrGlob(context: PolicyContext, name: string, server: string | undefined): string | undefined {
   const catalog = context.catalog;
+  if (isSelectorKey(name)) return selectorMarkdown(name, catalog, server);
   if (isGlobPattern(name)) return globMarkdown(name, catalog, server);
   if (catalog.isEmpty) return `**${escapeMarkdown(name)}**\n\nNo tool catalog is loaded: run \`mcp-policy catalog\` to write \`mcp-policy.catalog.json\` beside this policy.`;
   const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;

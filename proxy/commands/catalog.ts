@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { analyzePolicy, CATALOG_FILE_NAME, isUrlUpstream, type CatalogServer, type Upstream } from '../../core';
+import { analyzePolicy, CATALOG_FILE_NAME, isUrlUpstream, readCatalogFile, serverDrift, type CatalogFile, type CatalogServer, type Upstream } from '../../core';
 import { captureCatalog } from '../catalogCapture';
 import { writeCatalog } from '../catalogFile';
 import { splitAtDoubleDash, UsageError, type CommandSpec } from '../cliSupport';
@@ -14,8 +14,8 @@ interface Target {
 }
 
 export const catalogCommand: CommandSpec = {
-  usage: 'catalog POLICY [--server S] [--out F] [--timeout SECONDS] | catalog --server S [--out F] (-- CMD ARG... | --url URL [--header "K: V"]...)',
-  summary: "run tools/list on each upstream and write the tool catalog (risk classes included)",
+  usage: 'catalog POLICY [--server S] [--out F] [--check] [--timeout SECONDS] | catalog --server S [--out F] (-- CMD ARG... | --url URL [--header "K: V"]...)',
+  summary: "run tools/list on each upstream and write the tool catalog (risk classes and pins included); --check compares instead of writing, exit 1 on drift",
   async run(args) {
     const { own, command } = splitAtDoubleDash(args);
     const { values, positionals } = parseArgs({
@@ -27,6 +27,7 @@ export const catalogCommand: CommandSpec = {
         url: { type: 'string' },
         header: { type: 'string', multiple: true },
         timeout: { type: 'string' },
+        check: { type: 'boolean' },
       },
     });
     if (positionals.length > 1) throw new UsageError('name at most one policy file');
@@ -78,6 +79,7 @@ export const catalogCommand: CommandSpec = {
       process.stderr.write(`mcp-policy catalog: no upstream answered; ${out} not written\n`);
       return 1;
     }
+    if (values.check) return checkPins(out, captured, failed);
     const written = writeCatalog(out, captured);
     if (written.warning) process.stderr.write(`mcp-policy catalog: ${written.warning}\n`);
     const kept = written.kept.length > 0 ? ` (kept ${written.kept.join(', ')} from the previous file)` : '';
@@ -85,6 +87,26 @@ export const catalogCommand: CommandSpec = {
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** --check: the live tools against the pins in the catalog file; nothing is written. */
+function checkPins(path: string, captured: Record<string, CatalogServer>, failed: number): number {
+  let file: CatalogFile | undefined;
+  try {
+    file = readCatalogFile(path);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    process.stderr.write(`mcp-policy catalog --check: ${path}: ${missing ? 'no catalog yet: every tool is unpinned' : (error as Error).message}\n`);
+  }
+  let drifted = 0;
+  for (const [server, live] of Object.entries(captured)) {
+    for (const drift of serverDrift(server, live.tools, file?.servers?.[server])) {
+      drifted++;
+      process.stdout.write(`drift: ${server}/${drift.tool}: ${drift.kind}: ${drift.reason}\n`);
+    }
+  }
+  process.stdout.write(drifted === 0 ? `no drift: every tool matches its pin in ${path}\n` : `${drifted} tool${drifted === 1 ? '' : 's'} drifted from ${path}; run mcp-policy catalog to accept the changes\n`);
+  return drifted > 0 || failed > 0 ? 1 : 0;
+}
 
 /** The policy's servers with an upstream (or just `only`), or an exit code after saying why not. */
 function policyTargets(policyPath: string, only: string | undefined): Target[] | number {

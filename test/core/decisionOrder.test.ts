@@ -10,15 +10,15 @@ test('step 1: an exact rule beats every glob', async () => {
     default: 'allow',
     tools: { 'fluentcrm_*': { action: 'deny' }, fluentcrm_resume_campaign: { action: 'allow' } },
   });
-  const event = await engine.decide(call('fluentcrm_resume_campaign'));
+  const event = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 1 }));
   assert.equal(event.decision, 'allowed');
   assert.equal(event.rule, 'tools.fluentcrm_resume_campaign');
-  assert.equal((await engine.decide(call('fluentcrm_pause_campaign'))).rule, 'tools.fluentcrm_*');
+  assert.equal((await engine.decide(call('fluentcrm_pause_campaign', { campaignId: 1 }))).rule, 'tools.fluentcrm_*');
 });
 
 test('step 1: names that differ in case or by a trailing space do not match the exact rule', async () => {
   const { engine } = engineFor({ default: 'deny', tools: { fluentcrm_resume_campaign: {} } });
-  assert.equal((await engine.decide(call('fluentcrm_resume_campaign'))).decision, 'allowed');
+  assert.equal((await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 1 }))).decision, 'allowed');
   for (const name of ['Fluentcrm_resume_campaign', 'fluentcrm_resume_campaign ', ' fluentcrm_resume_campaign', 'fluentcrm_resume_campaign\u200b']) {
     const event = await engine.decide(call(name));
     assert.equal(event.decision, 'denied', JSON.stringify(name));
@@ -67,7 +67,7 @@ test('step 2: hide (top-level and per server) denies even a tool a rule allows',
   const perServer = await engine.decide(call('fluentcrm_create_webhook'));
   assert.equal(perServer.decision, 'denied');
   assert.equal(perServer.rule, 'servers.fluentcrm.hide[0]');
-  assert.equal((await engine.decide(call('fluentcrm_create_webhook', {}, 'other'))).decision, 'allowed');
+  assert.equal((await engine.decide(call('fluentcrm_create_webhook', { name: 'n', url: 'https://example.test/h', status: 'pending' }, 'other'))).decision, 'allowed');
   assert.equal(engine.policy.isHidden('fluentcrm', 'fluentcrm_delete_tag'), true);
 });
 
@@ -77,7 +77,7 @@ test('step 3: a deny rule, the server default and the top-level default', async 
     tools: { fluentcrm_pause_campaign: { action: 'deny', reason: 'campaigns are run by people' } },
     servers: { strict: { default: 'deny' } },
   });
-  const denied = await engine.decide(call('fluentcrm_pause_campaign'));
+  const denied = await engine.decide(call('fluentcrm_pause_campaign', { campaignId: 1 }));
   assert.equal(denied.decision, 'denied');
   assert.equal(denied.reason, 'campaigns are run by people');
   const serverDefault = await engine.decide(call('anything', {}, 'strict'));
@@ -164,12 +164,12 @@ test('step 6: approve asks the approver with redacted arguments; yes approves, n
   assert.equal(yes.decision, 'approved');
   assert.equal(asked[0]?.reason, 'Sends mail');
   assert.deepEqual(asked[0]?.arguments, { campaignId: 4, apiToken: '[redacted]' });
-  const no = await engine.decide(call('fluentcrm_resume_campaign'), async () => ({ approved: false, by: 'a person' }));
+  const no = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 1 }), async () => ({ approved: false, by: 'a person' }));
   assert.equal(no.decision, 'rejected');
-  const nobody = await engine.decide(call('fluentcrm_resume_campaign'));
+  const nobody = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 1 }));
   assert.equal(nobody.decision, 'rejected');
   assert.match(nobody.reason, /no approver was reachable/);
-  const failing = await engine.decide(call('fluentcrm_resume_campaign'), async () => {
+  const failing = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 1 }), async () => {
     throw new Error('dialog closed');
   });
   assert.equal(failing.decision, 'rejected');
@@ -253,4 +253,68 @@ test('step 6: a call the client cancels while approval is pending is rejected, t
   already.abort();
   const fresh = engineFor({ default: 'deny', tools: { ask: { action: 'approve' } } }).engine;
   assert.equal((await fresh.decide(call('ask'), async () => ({ approved: true }), already.signal)).decision, 'rejected');
+});
+
+test('step 4: arguments are checked against a known input schema by default; validate_input: false opts out', async () => {
+  const { engine } = engineFor({
+    default: 'deny',
+    tools: { fluentcrm_resume_campaign: { limits: [{ window: 'minute', max: 10 }] }, fluentcrm_pause_campaign: { validate_input: false } },
+  });
+  const injected = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: '../../../wp/v2/users/1?x=' }));
+  assert.equal(injected.decision, 'invalid_arguments');
+  assert.equal(injected.reason, '/campaignId must be number');
+  assert.equal((await engine.decide(call('fluentcrm_pause_campaign', { campaignId: 'anything' }))).decision, 'allowed');
+});
+
+test('step 4: an unknown input schema refuses a call only where validate_input: true was written', async () => {
+  const { engine } = engineFor({ default: 'allow', tools: { unknown_tool: {} } });
+  assert.equal((await engine.decide(call('unknown_tool', { any: 1 }))).decision, 'allowed');
+  assert.equal((await engine.decide(call('not_in_catalog', { any: 1 }))).decision, 'allowed', 'the default allows and no schema is known');
+  const noRule = await engine.decide(call('fluentcrm_resume_campaign', { campaignId: 'x' }));
+  assert.equal(noRule.decision, 'invalid_arguments', 'a call allowed by default is checked too');
+});
+
+test('step 1: risk-class selectors come after names and globs and before default; the catalog gives the class', async () => {
+  const { engine } = engineFor({
+    default: 'deny',
+    tools: {
+      '@destructive': { action: 'approve', reason: 'destructive' },
+      '@read': {},
+      '@execute:critical': { action: 'deny', reason: 'never' },
+      '@execute:high': { action: 'approve' },
+      fluentcrm_delete_tag: { action: 'deny' },
+      'fluentcrm_list_t*': { action: 'deny' },
+    },
+  });
+  const listed = await engine.decide(call('fluentcrm_list_contacts'));
+  assert.equal(listed.decision, 'allowed');
+  assert.equal(listed.rule, 'tools["@read"]');
+  assert.equal((await engine.evaluate(call('fluentcrm_delete_contact', { subscriberId: 1 }))).rule, 'tools["@destructive"]');
+  assert.equal((await engine.decide(call('fluentcrm_delete_tag', { id: 1 }))).rule, 'tools.fluentcrm_delete_tag', 'an exact name beats a selector');
+  assert.equal((await engine.decide(call('fluentcrm_list_tags'))).rule, 'tools.fluentcrm_list_t*', 'a glob beats a selector');
+  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign', { campaignId: 1 }))).rule, 'tools["@execute:high"]');
+  const written = await engine.decide(call('fluentcrm_create_tag', { title: 't' }));
+  assert.equal(written.decision, 'denied');
+  assert.equal(written.rule, 'default', 'no selector covers write');
+  assert.equal((await engine.decide(call('not_in_catalog'))).rule, 'default', 'a tool of unknown class falls to default');
+});
+
+test('step 1: servers.S selectors come before top-level ones, and a name at the top beats a selector of S', async () => {
+  const { engine } = engineFor({
+    default: 'deny',
+    tools: { '@read': { action: 'deny', reason: 'top' }, fluentcrm_get_contact: { action: 'deny', reason: 'named' } },
+    servers: { fluentcrm: { tools: { '@read': {} } } },
+  });
+  assert.equal((await engine.decide(call('fluentcrm_list_contacts'))).rule, 'servers.fluentcrm.tools["@read"]');
+  assert.equal((await engine.decide(call('fluentcrm_get_contact', { subscriberId: 1 }))).rule, 'tools.fluentcrm_get_contact');
+});
+
+test('a live risk source serves selectors for tools the catalog lacks, and a change is seen on the next call', async () => {
+  const { engine } = engineFor({ default: 'deny', tools: { '@destructive': { action: 'deny', reason: 'no' }, '@read': {} } });
+  let live: 'read' | 'destructive' = 'read';
+  engine.policy.setToolRisk((_server, tool) => (tool === 'added_later' ? { class: live, severity: 'high', why: 'live' } : undefined));
+  assert.equal((await engine.decide(call('added_later'))).rule, 'tools["@read"]');
+  live = 'destructive';
+  engine.policy.riskChanged();
+  assert.equal((await engine.decide(call('added_later'))).rule, 'tools["@destructive"]');
 });

@@ -170,3 +170,21 @@ test('a named catalog that is missing is reported at its entry', () => {
   const diagnostic = only(analysis.diagnostics, 'catalog-problem');
   assert.equal(at(text, diagnostic).covers, '"./missing.catalog.json"');
 });
+
+test('selectors: a malformed one is an error, one no catalog tool falls under a warning, and a selector is never an unknown tool', () => {
+  const text = JSON.stringify({ version: '1', servers: { fluentcrm: { tools: { '@dangerous': {}, '@read:critical': {}, '@execute:high': { action: 'approve' }, '@write:urgent': {} } } } });
+  const diagnostics = analyzePolicy(text, { catalog: fluentCrmCatalog() }).diagnostics;
+  const byCode = (code: string) => diagnostics.filter((d) => d.code === code).map((d) => d.message);
+  assert.deepEqual(byCode('invalid-selector').length, 2);
+  assert.match(byCode('invalid-selector').join('\n'), /"@dangerous" is not a risk-class selector/);
+  assert.match(byCode('invalid-selector').join('\n'), /minimum severity must be one of low, medium, high, critical/);
+  assert.deepEqual(byCode('selector-matches-nothing'), ['"@read:critical" (every read tool of severity critical or above) covers no tool in server "fluentcrm"; tools the server adds later still fall under it']);
+  assert.deepEqual(byCode('unknown-tool'), []);
+});
+
+test('pinning without pins warns that every tool would be hidden and denied', () => {
+  const text = JSON.stringify({ version: '1', pinning: true, servers: { fluentcrm: { pinning: true }, other: { pinning: true } } });
+  const warnings = analyzePolicy(text, { catalog: fluentCrmCatalog() }).diagnostics.filter((d) => d.code === 'pinning-without-pins');
+  assert.deepEqual(warnings.map((d) => d.path.join('.')), ['servers.other.pinning']);
+  assert.equal(analyzePolicy(text).diagnostics.filter((d) => d.code === 'pinning-without-pins').length, 3);
+});

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   analyzePolicy,
+  catalogRiskSource,
   catalogFromToolsList,
   ManualClock,
   PolicyEngine,
@@ -39,7 +40,9 @@ export function compile(policy: Omit<Policy, 'version'> & { version?: '1' }): Co
 
 export function engineFor(policy: Omit<Policy, 'version'>, clock = new ManualClock()): { engine: PolicyEngine; clock: ManualClock } {
   const catalog = fluentCrmCatalog();
-  const engine = new PolicyEngine(compile(policy), { clock, inputSchemas: (server, tool) => catalog.find(tool, server)?.inputSchema });
+  const compiled = compile(policy);
+  compiled.setToolRisk(catalogRiskSource(catalog));
+  const engine = new PolicyEngine(compiled, { clock, inputSchemas: (server, tool) => catalog.find(tool, server)?.inputSchema });
   return { engine, clock };
 }
 

@@ -100,9 +100,9 @@ test('two rules naming one counter share its budget', async () => {
     },
   });
   assert.equal((await engine.evaluate(call('fluentcrm_send_campaign'))).decision, 'allowed');
-  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign'))).decision, 'allowed');
+  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign', { arguments: { campaignId: 1 } }))).decision, 'allowed');
   assert.equal((await engine.evaluate(call('fluentcrm_send_campaign'))).decision, 'allowed');
-  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign'))).decision, 'rate_limited');
+  assert.equal((await engine.evaluate(call('fluentcrm_resume_campaign', { arguments: { campaignId: 1 } }))).decision, 'rate_limited');
   assert.equal((await engine.evaluate(call('other'))).decision, 'allowed', 'an unnamed counter is private to its rule');
 });
 

@@ -11,7 +11,8 @@ test('FluentCRM tools are classified by their names alone (their own description
   assert.equal(byName.get('fluentcrm_find_contact_by_email')?.class, 'read', 'the verb leads; "email" is a noun here');
   assert.equal(byName.get('fluentcrm_create_contact')?.class, 'write');
   assert.equal(byName.get('fluentcrm_pause_campaign')?.class, 'write');
-  assert.equal(byName.get('fluentcrm_custom_fields')?.why, 'no annotations and no known verb: assumed to change something', 'a Polish description is not read as English');
+  assert.equal(byName.get('fluentcrm_custom_fields')?.class, 'read', 'the name names data; a Polish description is not read as English');
+  assert.equal(classifyTool({ name: 'fluentcrm_campaign_blast', description: 'Wysyła kampanię' }).why, 'no annotations and no known verb: assumed to change something', 'a Polish description is not read as English');
 });
 
 test('annotations decide when present', () => {

@@ -41,6 +41,15 @@ describe('completion over LSP', () => {
     assert.equal(applyItem(text, resume), '{\n  "version": "1",\n  "tools": {\n    "fluentcrm_resume_campaign": {}\n  }\n}\n');
   });
 
+  it('offers risk-class selectors as rule keys, with how many catalog tools each covers', async () => {
+    const { items, text } = await completeAt(client, '{ "version": "1", "servers": { "fluentcrm": { "tools": { "@|" } } } }');
+    const destructive = item(items, '@destructive');
+    assert.equal(destructive.detail, 'risk-class selector — 5 tools');
+    assert.match(String((destructive.documentation as { value?: string } | undefined)?.value ?? ''), /fluentcrm_delete_contact/);
+    assert.equal(item(items, '@execute').detail, 'risk-class selector — 2 tools');
+    assert.equal(applyItem(text, destructive), '{ "version": "1", "servers": { "fluentcrm": { "tools": { "@destructive": {} } } } }');
+  });
+
   it('completes a tool name typed without quotes, before another rule (adds the comma)', async () => {
     const { items, text } = await completeAt(client, '{ "version": "1", "tools": { fluentcrm_res| "fluentcrm_list_*": {} } }');
     const resume = item(items, 'fluentcrm_resume_campaign');
@@ -239,7 +248,8 @@ describe('code actions over LSP', () => {
   });
 
   it('adds an exact rule for a risky tool that the default allows', async () => {
-    const uri = fresh('{\n  "version": "1",\n  "default": "allow",\n  "hide": ["fluentcrm_delete_*"]\n}\n');
+    // fluentcrm_create_webhook is risky too (execute: it makes the server send data out): hidden here to keep one tool.
+    const uri = fresh('{\n  "version": "1",\n  "default": "allow",\n  "hide": ["fluentcrm_delete_*", "fluentcrm_create_webhook"]\n}\n');
     const before = await client.pullDiagnostics(uri);
     const risky = before.find((diagnostic) => diagnostic.code === 'risky-allow');
     assert.deepEqual((risky?.data as { tools: string[] }).tools, ['fluentcrm_resume_campaign']);

@@ -1,0 +1,99 @@
+/**
+ * Pinning: the catalog holds a digest of each tool's definition (name, description, input
+ * schema, annotations) as it was reviewed. A live definition that differs, or a tool the catalog
+ * does not have, has drifted: a changed description is how tool-poisoning attacks arrive, a
+ * widened schema how a reviewed tool gains new powers.
+ */
+import { createHash } from 'node:crypto';
+import type { CatalogServer, CatalogTool } from './catalog';
+
+/** The parts of a tool that are pinned. */
+export interface PinnedDefinition {
+  name: string;
+  description?: unknown;
+  inputSchema?: unknown;
+  annotations?: unknown;
+}
+
+const PINNED_FIELDS = ['description', 'inputSchema', 'annotations'] as const;
+type PinnedField = (typeof PINNED_FIELDS)[number];
+
+/** JSON with object keys sorted at every depth, so the digest does not depend on key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+const digests = new WeakMap<object, string>();
+
+export function definitionDigest(definition: PinnedDefinition): string {
+  const known = digests.get(definition);
+  if (known) return known;
+  const pinned = { name: definition.name, description: definition.description, inputSchema: definition.inputSchema, annotations: definition.annotations };
+  const digest = `sha256:${createHash('sha256').update(canonicalJson(pinned)).digest('hex')}`;
+  digests.set(definition, digest);
+  return digest;
+}
+
+/** The pin of a catalog entry: the digest it stores, else the digest of what it stores. */
+export function pinOf(tool: CatalogTool): string {
+  return tool.digest ?? definitionDigest(tool);
+}
+
+export interface ToolDrift {
+  server: string;
+  tool: string;
+  /** unpinned: the catalog has no such tool; changed: it differs from its pin; unknown: the live definition could not be read. */
+  kind: 'unpinned' | 'changed' | 'unknown' | 'removed';
+  /** For changed: which parts differ ("description", "inputSchema", "annotations"), or "definition" when only the stored digest does. */
+  changes: string[];
+  pinned?: string;
+  live?: string;
+  reason: string;
+}
+
+const FIELD_WORDS: Record<PinnedField, string> = { description: 'description', inputSchema: 'input schema', annotations: 'annotations' };
+
+export function driftOf(server: string, live: PinnedDefinition | undefined, pinned: CatalogTool | undefined, tool: string): ToolDrift | undefined {
+  if (!live) {
+    return { server, tool, kind: 'unknown', changes: [], reason: `the server's current definition of ${tool} is unknown (the server's tools/list does not offer it, or could not be read), so it cannot be checked against its pin` };
+  }
+  const liveDigest = definitionDigest(live);
+  if (!pinned) {
+    return { server, tool, kind: 'unpinned', changes: [], live: liveDigest, reason: `${tool} is not pinned: the catalog has no definition of it for server "${server}" (a new tool; review it and run mcp-policy catalog to pin it)` };
+  }
+  const pin = pinOf(pinned);
+  if (pin === liveDigest) return undefined;
+  const changes: string[] = PINNED_FIELDS.filter((field) => canonicalJson(live[field]) !== canonicalJson(pinned[field]));
+  const named = changes.length > 0 ? changes.map((field) => FIELD_WORDS[field as PinnedField]).join(', ') : 'definition';
+  return {
+    server,
+    tool,
+    kind: 'changed',
+    changes: changes.length > 0 ? changes : ['definition'],
+    pinned: pin,
+    live: liveDigest,
+    reason: `${tool} changed since it was pinned: its ${named} ${changes.length > 1 ? 'differ' : 'differs'} from the catalog (review the change and run mcp-policy catalog to accept it)`,
+  };
+}
+
+/** Every difference between a server's tools as listed now and as its catalog entry pins them. */
+export function serverDrift(server: string, live: readonly CatalogTool[], pinned: CatalogServer | undefined): ToolDrift[] {
+  const pins = new Map((pinned?.tools ?? []).map((tool) => [tool.name, tool]));
+  const drifts: ToolDrift[] = [];
+  for (const tool of live) {
+    const drift = driftOf(server, tool, pins.get(tool.name), tool.name);
+    if (drift) drifts.push(drift);
+    pins.delete(tool.name);
+  }
+  for (const name of pins.keys()) {
+    drifts.push({ server, tool: name, kind: 'removed', changes: [], reason: `${name} is pinned in the catalog but the server no longer lists it` });
+  }
+  return drifts;
+}
