@@ -61,8 +61,8 @@ test('mcp-policy test: a send limit loosened from 2 to 3 fails the limit tests a
   assert.match(result.stdout, /21 tests: 19 passed, 2 failed\n$/);
 });
 
-test('mcp-policy test: without validate_input the path-traversal id test fails at its own line', () => {
-  const { file, text } = exampleWith('"fluentcrm_update_contact": {\n      "limits": [{ "counter": "contact_writes", "window": "minute", "max": 20 }],\n      "validate_input": true', '"fluentcrm_update_contact": {\n      "limits": [{ "counter": "contact_writes", "window": "minute", "max": 20 }]');
+test('mcp-policy test: with validate_input off the path-traversal id test fails at its own line', () => {
+  const { file, text } = exampleWith('"fluentcrm_update_contact": {\n      "limits": [{ "counter": "contact_writes", "window": "minute", "max": 20 }],\n      "validate_input": true', '"fluentcrm_update_contact": {\n      "limits": [{ "counter": "contact_writes", "window": "minute", "max": 20 }],\n      "validate_input": false');
   const result = run('test', file);
   assert.equal(result.code, 1);
   const at = positionOf(text, '{\n      "name": "a crafted contact id');

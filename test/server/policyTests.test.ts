@@ -17,9 +17,9 @@ const POLICY = `{
   "hide": ["*_delete_*"],
   "tools": {
     "fluentcrm_list_*": {},
-    "fluentcrm_create_contact": { "limits": [{ "counter": "writes", "window": "minute", "max": 2 }] },
-    "fluentcrm_update_contact": { "limits": [{ "counter": "writes", "window": "minute", "max": 2 }] },
-    "fluentcrm_resume_campaign": { "action": "approve", "limits": [{ "counter": "sends", "window": "hour", "max": 1 }] }
+    "fluentcrm_create_contact": { "validate_input": false, "limits": [{ "counter": "writes", "window": "minute", "max": 2 }] },
+    "fluentcrm_update_contact": { "validate_input": false, "limits": [{ "counter": "writes", "window": "minute", "max": 2 }] },
+    "fluentcrm_resume_campaign": { "action": "approve", "validate_input": false, "limits": [{ "counter": "sends", "window": "hour", "max": 1 }] }
   },
   "servers": { "fluentcrm": {} },
   "tests": [
