@@ -1,6 +1,7 @@
 /** Answers the proxy gives in the upstream's place: a fail-closed denial and a dead upstream. */
 import { DECISION_META_KEY, newDecisionEvent, type CompiledPolicy, type DecisionEvent } from '../core';
 import type { UpstreamOutcome } from './host';
+import { objectOrUndefined } from './jsonRpc';
 
 /** A call refused without consulting the rules: deciding failed, or the request was malformed. */
 export function failClosedEvent(
@@ -36,4 +37,18 @@ export function upstreamFailureResult(event: DecisionEvent, outcome: UpstreamOut
     isError: true,
     _meta: { [DECISION_META_KEY]: { ...event, upstream } },
   };
+}
+
+/** The progress token a request's params carry, if a usable one. */
+export function progressTokenOf(params: Record<string, unknown> | undefined): string | number | undefined {
+  const token = objectOrUndefined(params?._meta)?.progressToken;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
+/** The start of a result's first text, for an outcome line. */
+export function firstText(result: Record<string, unknown> | undefined): string | undefined {
+  const content = result?.content;
+  if (!Array.isArray(content)) return undefined;
+  const text = (content[0] as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' ? text.slice(0, 300) : undefined;
 }

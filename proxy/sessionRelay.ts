@@ -13,10 +13,10 @@ import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify
 import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
 import { RelayLedger, type ClientRequest } from './relayLedger';
-import { failClosedEvent, upstreamFailureResult } from './relayAnswers';
-import { refusedCallReason } from './refusedCalls';
+import { failClosedEvent, firstText, progressTokenOf, upstreamFailureResult } from './relayAnswers';
+import { auditRefusedCall, refusedCallReason } from './refusedCalls';
 import { writeStderr } from './stderrLine';
-import { schemasOf } from './upstreamSchemas';
+import { SessionListings } from './sessionListings';
 import { UpstreamLink } from './upstreamLink';
 
 export interface SessionIdentity {
@@ -63,9 +63,7 @@ export class SessionRelay {
   private readonly channels: OwnRequestChannels;
   private client: string | undefined;
   private clientCanElicit = false;
-  /** The pages of the client's current tools/list, until its last page completes the listing. */
-  private clientListing: Map<string, Record<string, unknown>> | undefined;
-  private schemaFetch: Promise<void> | undefined;
+  private readonly listings: SessionListings;
   private closed = false;
 
   constructor(private readonly options: SessionRelayOptions) {
@@ -81,6 +79,9 @@ export class SessionRelay {
       onfailure: (reason) => this.upstreamFailed(reason),
     });
     this.channels = { toClient: (message, sendOptions) => this.downstream.send(message, sendOptions), toUpstream: (message) => this.link.send(message) };
+    this.listings = new SessionListings(this.guard.upstreamSchemas, options.identity.server, (cursor) =>
+      askUpstream(this.ledger, this.channels, 'tools/list', cursor === undefined ? {} : { cursor }, SCHEMA_FETCH_TIMEOUT_MS),
+    );
   }
 
   /** Starts the downstream side; `eagerUpstream` starts the upstream now so a bad command fails early. */
@@ -182,14 +183,8 @@ export class SessionRelay {
 
   /** A tools/call that is never decided by the rules: refused, audited, never forwarded. */
   private auditRefusedCall(raw: unknown, reason: string): void {
-    const { server, session } = this.identity;
-    const tool = objectOrUndefined(objectOrUndefined(raw)?.params)?.name;
-    const event = failClosedEvent(this.guard.engine.policy, { server, tool: typeof tool === 'string' ? tool : '', session, client: this.client }, reason);
-    try {
-      this.guard.recordDecision(event);
-    } catch (error) {
-      this.note(`the audit log could not record a refused call: ${(error as Error).message}`);
-    }
+    const problem = auditRefusedCall(this.guard, { ...this.identity, client: this.client }, raw, reason);
+    if (problem) this.note(`the audit log could not record a refused call: ${problem}`);
   }
 
   private async decideToolCall(raw: JSONRPCMessage, request: Request, params: Record<string, unknown> | undefined): Promise<void> {
@@ -208,7 +203,7 @@ export class SessionRelay {
     let event: DecisionEvent;
     try {
       const engine = this.guard.engine;
-      if (this.guard.mustFetchListing(server, tool)) await this.fetchToolSchemas();
+      if (this.guard.mustFetchListing(server, tool)) await this.listings.fetchAll();
       const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
       event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
       if (cancelled.signal.aborted && isForwarded(event.decision)) {
@@ -332,25 +327,11 @@ export class SessionRelay {
       return message;
     }
     if (request.method === 'tools/list' && result && Array.isArray(result.tools)) {
-      this.learnListing(result.tools, request.data.firstPage === true, typeof result.nextCursor !== 'string');
+      this.listings.learnPage(result.tools, request.data.firstPage === true, typeof result.nextCursor !== 'string');
       const { server } = this.identity;
       return resultMessage(request.clientId, { ...result, tools: this.guard.visibleTools(server, result.tools) });
     }
     return message;
-  }
-
-  /** The pages of the client's listing, in the order the client asks for them. */
-  private learnListing(tools: readonly unknown[], firstPage: boolean, lastPage: boolean): void {
-    const { server } = this.identity;
-    const schemas = schemasOf(tools);
-    this.guard.upstreamSchemas.addPage(server, schemas);
-    if (firstPage) this.clientListing = new Map();
-    if (!this.clientListing) return;
-    for (const [name, schema] of schemas) this.clientListing.set(name, schema);
-    if (lastPage) {
-      this.guard.upstreamSchemas.completeListing(server, this.clientListing);
-      this.clientListing = undefined;
-    }
   }
 
   private toDownstream(message: JSONRPCMessage, options?: TransportSendOptions): void {
@@ -421,39 +402,4 @@ export class SessionRelay {
     writeStderr(`mcp-policy: ${escapeControl(`${this.identity.server}: ${message}`)}\n`);
   }
 
-  // ── the proxy's own requests ───────────────────────────────────────
-
-  /** validate_input needs the upstream's own schemas; ask for every page if the client has not. */
-  private fetchToolSchemas(): Promise<void> {
-    this.schemaFetch ??= (async () => {
-      const { server } = this.identity;
-      const listing = new Map<string, Record<string, unknown>>();
-      let cursor: string | undefined;
-      do {
-        const result = await askUpstream(this.ledger, this.channels, 'tools/list', cursor === undefined ? {} : { cursor }, SCHEMA_FETCH_TIMEOUT_MS);
-        const schemas = schemasOf(Array.isArray(result.tools) ? result.tools : []);
-        this.guard.upstreamSchemas.addPage(server, schemas);
-        for (const [name, schema] of schemas) listing.set(name, schema);
-        cursor = typeof result.nextCursor === 'string' ? result.nextCursor : undefined;
-      } while (cursor !== undefined);
-      this.guard.upstreamSchemas.completeListing(server, listing);
-    })()
-      .catch(() => undefined) // the catalog is the fallback; the engine says when neither knows
-      .finally(() => {
-        this.schemaFetch = undefined;
-      });
-    return this.schemaFetch;
-  }
-}
-
-function progressTokenOf(params: Record<string, unknown> | undefined): string | number | undefined {
-  const token = objectOrUndefined(params?._meta)?.progressToken;
-  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
-}
-
-function firstText(result: Record<string, unknown> | undefined): string | undefined {
-  const content = result?.content;
-  if (!Array.isArray(content)) return undefined;
-  const text = (content[0] as { text?: unknown } | undefined)?.text;
-  return typeof text === 'string' ? text.slice(0, 300) : undefined;
 }
