@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { CATALOG_FILE_NAME, driftOf, loadPolicyFile, PolicyEngine, type PinnedDefinition, type ToolDrift, type Approver, type CounterStore, type DecisionEvent, type LoadedPolicy, type StoreHealth, type ToolCatalog } from '../core';
 import { counterStoreSpec, openCounterStore, sameSpec, type CounterStoreSpec } from '../core/counterStores/openStore';
-import type { AuditSink } from './auditLog';
+import { escapeControl, type AuditSink } from './auditLog';
 import { UpstreamSchemas } from './upstreamSchemas';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
 import { writeStderr } from './stderrLine';
@@ -163,11 +163,20 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     this.emit('decision', event);
   }
 
+  /** Never throws: a failed outcome line costs the client no answer; the failure is reported instead. */
   recordOutcome(event: DecisionEvent, outcome: UpstreamOutcome): void {
+    let written: boolean | undefined;
+    try {
+      written = this.options.audit?.outcome(event, outcome);
+    } catch (error) {
+      writeStderr(`mcp-policy: ${escapeControl(`the outcome of ${event.server}/${event.tool} (${event.id}) is not in the audit log: ${(error as Error).message}`)}\n`);
+      written = false;
+    }
     // The sink has said why on stderr; the views hear of it as a problem.
-    if (this.options.audit?.outcome(event, outcome) === false) this.reportProblem(`the outcome of ${event.server}/${event.tool} (${event.id}) could not be written to the audit log`, event.server);
+    if (written === false) this.reportProblem(`the outcome of ${event.server}/${event.tool} (${event.id}) could not be written to the audit log`, event.server);
     this.emit('upstream', outcome);
   }
+
 
   reportProblem(message: string, server?: string): void {
     this.emit('problem', server === undefined ? { message } : { server, message });

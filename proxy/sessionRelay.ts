@@ -317,9 +317,8 @@ export class SessionRelay {
 
   private answered(request: Request, message: JSONRPCMessage, result: Record<string, unknown> | undefined, error: { message: string } | undefined): JSONRPCMessage {
     if (request.method === 'tools/call' && request.data.event) {
-      const ms = Math.round(performance.now() - (request.data.forwardedAt ?? 0));
       const failed = error !== undefined || result?.isError === true;
-      this.recordOutcome(request.data.event, { id: request.data.event.id, ok: !failed, ms, ...(failed ? { error: error?.message ?? firstText(result) ?? 'isError result' } : {}) });
+      this.guard.recordOutcome(request.data.event, this.outcomeOf(request, request.data.event, failed ? (error?.message ?? firstText(result) ?? 'isError result') : undefined));
       return message;
     }
     if (request.method === 'initialize' && typeof result?.protocolVersion === 'string') {
@@ -358,8 +357,8 @@ export class SessionRelay {
     clearTimeout(request.data.timer);
     const event = request.data.event;
     if (request.method === 'tools/call' && event) {
-      const outcome = { id: event.id, ok: false, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), error: reason };
-      this.recordOutcome(event, outcome);
+      const outcome = this.outcomeOf(request, event, reason);
+      this.guard.recordOutcome(event, outcome);
       this.toDownstream(resultMessage(request.clientId, upstreamFailureResult(event, outcome)));
       return;
     }
@@ -371,18 +370,12 @@ export class SessionRelay {
     if (!this.ledger.finishClientRequest(request)) return;
     clearTimeout(request.data.timer);
     const event = request.data.event;
-    if (event) this.recordOutcome(event, { id: event.id, ok: false, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), error: reason });
+    if (event) this.guard.recordOutcome(event, this.outcomeOf(request, event, reason));
   }
 
-  /** A failed outcome line never costs the client its answer: the failure is reported instead. */
-  private recordOutcome(event: DecisionEvent, outcome: UpstreamOutcome): void {
-    try {
-      this.guard.recordOutcome(event, outcome);
-    } catch (error) {
-      const message = `the audit log could not record the upstream outcome of ${event.server}/${event.tool} (${event.id}): ${(error as Error).message}`;
-      this.note(message);
-      this.guard.reportProblem(message, this.identity.server);
-    }
+  /** A forwarded call's outcome, timed from when it went upstream; `error` when it failed. */
+  private outcomeOf(request: Request, event: DecisionEvent, error: string | undefined): UpstreamOutcome {
+    return { id: event.id, ok: error === undefined, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), ...(error !== undefined ? { error } : {}) };
   }
 
   private armTimer(request: Request): void {
