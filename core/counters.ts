@@ -5,6 +5,7 @@
  * file shared by every process of the user, ./counterStores/embeddedStore) and Redis
  * (./counterStores/redisStore).
  */
+import { dropUpTo, type SortedTimes } from './sortedTimes';
 
 export interface LimitCheck {
   /** Budget identity, including scope and scope id. */
@@ -43,24 +44,16 @@ export interface CounterStore {
 
 export const NO_LIMITS: Reservation = { release: () => undefined };
 
-class SlidingLog {
-  private times: number[] = [];
-  private head = 0;
+class SlidingLog implements SortedTimes {
+  times: number[] = [];
+  head = 0;
   windowMs = 0;
 
   /** Drops admissions that left the window; returns how many remain. */
   count(now: number, windowMs: number): number {
     this.windowMs = windowMs;
-    const cutoff = now - windowMs;
-    const times = this.times;
-    let head = this.head;
-    while (head < times.length && (times[head] as number) <= cutoff) head++;
-    if (head > 64 && head * 2 > times.length) {
-      this.times = times.slice(head);
-      head = 0;
-    }
-    this.head = head;
-    return this.times.length - head;
+    dropUpTo(this, now - windowMs);
+    return this.times.length - this.head;
   }
 
   /** When a slot frees, given the current count (after count()). */

@@ -8,6 +8,7 @@
  * effective time), so effective times never go back in file order and each budget is an
  * exact sliding log over them.
  */
+import { dropUpTo, type SortedTimes } from '../sortedTimes';
 
 /** [key, windowMs, max] */
 export type ClaimCheck = [string, number, number];
@@ -38,7 +39,7 @@ export interface SnapshotRecord {
 
 export type ClaimOutcome = { admitted: true; at: number } | { admitted: false; blockedIndex: number; retryAfterMs: number };
 
-class KeyLog {
+class KeyLog implements SortedTimes {
   times: number[] = [];
   head = 0;
   /** The largest window any claim on this key has had: admissions older than that can never count again. */
@@ -50,14 +51,7 @@ class KeyLog {
   }
 
   prune(cutoff: number): void {
-    const times = this.times;
-    let head = this.head;
-    while (head < times.length && (times[head] as number) <= cutoff) head++;
-    if (head > 64 && head * 2 > times.length) {
-      this.times = times.slice(head);
-      head = 0;
-    }
-    this.head = head;
+    dropUpTo(this, cutoff);
   }
 
   /** Index of the first admission after `time` (times are sorted). */

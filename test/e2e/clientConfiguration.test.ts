@@ -9,23 +9,17 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
+import { repoRoot, type CodeServer } from './codeServer';
+import { expectText, usePackagedExtension } from './extensionFixture';
+import { openWorkbenchSession } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 const filesystemServer = join(root, 'node_modules', '.bin', 'mcp-server-filesystem');
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-client-config-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-client-config-');
 
 interface Copied {
   text: string;
@@ -73,12 +67,12 @@ function activations(server: CodeServer): number {
 }
 
 test('Copy Client Configuration: the same URL and bearer header after Stop/Start and a window reload; a taken port moves, the credential stays', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'shop');
-  const dataDir = join(temp, 'data');
+  const workspace = join(extension.temp, 'shop');
+  const dataDir = join(extension.temp, 'data');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'hello.txt'), 'hello\n');
@@ -87,36 +81,30 @@ test('Copy Client Configuration: the same URL and bearer header after Stop/Start
     `${JSON.stringify({ version: '1', default: 'deny', tools: { list_directory: {} }, servers: { fs: { upstream: { command: filesystemServer, args: [dataDir] } } } }, null, 2)}\n`,
   );
 
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
   let squatter: Server | undefined;
-  t.after(async () => {
-    await new Promise((resolve) => (squatter ? squatter.close(resolve) : resolve(undefined)));
-    await ui?.close();
-    await server?.stop();
-  });
+  t.after(() => new Promise((resolve) => (squatter ? squatter.close(resolve) : resolve(undefined))));
   // mcpPolicy.proxy.port stays 0: the port is the workspace's, picked at the first start.
-  server = await startCodeServer({ vsix, workspace });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') });
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
+    workspace,
+    shotPrefix: 'client-configuration',
+    beforeOpen: (ui, server) => ui.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url.replace(/\/$/, '') }),
+  });
+  const { server, ui, page, statusItem, step } = session;
   await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
 
   const start = async (): Promise<void> => {
-    await ui!.runCommand('MCP Policy: Start Local Proxy');
+    await ui.runCommand('MCP Policy: Start Local Proxy');
     await expectText(statusItem, /MCP Policy: on · 1 server/, 30_000);
   };
   const stop = async (): Promise<void> => {
-    await ui!.runCommand('MCP Policy: Stop Local Proxy');
+    await ui.runCommand('MCP Policy: Stop Local Proxy');
     await expectText(statusItem, /MCP Policy: off/, 30_000);
   };
   const copy = async (): Promise<Copied> => {
     await page.evaluate(() => (globalThis as unknown as BrowserClipboard).navigator.clipboard.writeText(''));
-    await ui!.runCommand('MCP Policy: Copy Client Configuration');
-    await ui!.waitForNotification(/Copied the MCP client configuration for 1 guarded server/, 15_000);
+    await ui.runCommand('MCP Policy: Copy Client Configuration');
+    await ui.waitForNotification(/Copied the MCP client configuration for 1 guarded server/, 15_000);
     const deadline = Date.now() + 10_000;
     for (;;) {
       const text = await page.evaluate(() => (globalThis as unknown as BrowserClipboard).navigator.clipboard.readText());
@@ -126,21 +114,6 @@ test('Copy Client Configuration: the same URL and bearer header after Stop/Start
     }
   };
 
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`client-configuration-failure-${name.slice(0, 2)}`).catch(() => undefined);
-        const toasts = await ui?.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        st.diagnostic(`notifications: ${JSON.stringify(toasts)}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy/).slice(-4000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
-
   let first: Copied | undefined;
   await step('1. the first start picks a port, makes the workspace credential; the copied configuration works', async () => {
     await start();
@@ -148,10 +121,10 @@ test('Copy Client Configuration: the same URL and bearer header after Stop/Start
     assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+\/servers\/fs\/mcp$/);
     assert.match(first.authorization, /^Bearer mcpp_/);
     assert.deepEqual(await useConfiguration(first, dataDir), ['[FILE] hello.txt']);
-    const tokens = readFileSync(join(server!.dirs.home, '.mcp-policy', 'tokens.json'), 'utf8');
+    const tokens = readFileSync(join(server.dirs.home, '.mcp-policy', 'tokens.json'), 'utf8');
     assert.match(tokens, /"name": "vscode-shop"/, 'the credential is a named token: mcp-policy token list shows it');
     assert.ok(!tokens.includes(first.authorization.slice('Bearer mcpp_'.length)), 'only its hash is on disk');
-    await ui!.screenshot('client-configuration-1-first-start');
+    await ui.screenshot('client-configuration-1-first-start');
   });
 
   await step('2. Stop, Start: the same configuration, and the one pasted before still connects', async () => {
@@ -177,7 +150,7 @@ test('Copy Client Configuration: the same URL and bearer header after Stop/Start
     const again = await copy();
     assert.equal(again.text, first!.text);
     assert.deepEqual(await useConfiguration(first!, dataDir), ['[FILE] hello.txt']);
-    await ui!.screenshot('client-configuration-3-after-reload');
+    await ui.screenshot('client-configuration-3-after-reload');
   });
 
   await step('4. the port taken by another program: another port, a notice to copy again, the same credential', async () => {
@@ -185,11 +158,11 @@ test('Copy Client Configuration: the same URL and bearer header after Stop/Start
     const port = Number(new URL(first!.url).port);
     squatter = await occupy(port);
     await start();
-    await ui!.waitForNotification(new RegExp(`This workspace's port ${port} is taken: the local proxy listens on \\d+ now\\. MCP clients set up before need the configuration copied again\\.`), 15_000);
+    await ui.waitForNotification(new RegExp(`This workspace's port ${port} is taken: the local proxy listens on \\d+ now\\. MCP clients set up before need the configuration copied again\\.`), 15_000);
     const moved = await copy();
     assert.notEqual(new URL(moved.url).port, String(port));
     assert.equal(moved.authorization, first!.authorization, 'the credential does not depend on the port');
     assert.deepEqual(await useConfiguration(moved, dataDir), ['[FILE] hello.txt']);
-    await ui!.screenshot('client-configuration-4-port-moved');
+    await ui.screenshot('client-configuration-4-port-moved');
   });
 });

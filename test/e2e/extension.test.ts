@@ -4,29 +4,20 @@
 //
 // Screenshots of every step go to test-results/e2e/ (git-ignored, kept as CI artifacts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { catalogFromToolsList, type CatalogTool } from '../../core';
-import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot } from './codeServer';
+import { expectText, freePort, usePackagedExtension } from './extensionFixture';
+import { openWorkbenchSession } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 const filesystemServer = join(root, 'node_modules', '.bin', 'mcp-server-filesystem');
 
-/** Why the whole file is skipped, when the browser cannot be had (the only reason to skip). */
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-');
 
 /** Policy lines the test points at (1-based, as VS Code's status bar shows them). */
 const LINE = { tools: 4, writeFile: 6, misspelled: 7 };
@@ -70,22 +61,13 @@ async function writeCatalog(file: string, dataDir: string): Promise<string[]> {
 }
 
 
-async function waitForFile(path: string, timeoutMs: number): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (existsSync(path) && statSync(path).size > 0) return readFileSync(path, 'utf8').trim();
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('the extension in a real VS Code: diagnostics, completion, local proxy, decisions, Go to Rule', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
-  const dataDir = join(temp, 'data');
+  const workspace = join(extension.temp, 'workspace');
+  const dataDir = join(extension.temp, 'data');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'hello.txt'), 'hello from the e2e test\n');
@@ -95,25 +77,14 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
   assert.ok(toolNames.includes('read_text_file') && toolNames.includes('write_file'), `unexpected filesystem tools: ${toolNames.join(', ')}`);
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  let mcp: Client | undefined;
-  t.after(async () => {
-    await mcp?.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const started = Date.now();
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: { 'mcpPolicy.proxy.port': port, 'files.autoSave': 'off', 'editor.quickSuggestions': { other: false, comments: false, strings: false } },
+    shotPrefix: 'extension',
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  const started = Date.now();
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
+  const { server, ui, page, statusItem } = session;
   await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
   assert.match(await statusItem.innerText(), /MCP Policy: off/);
 
@@ -124,13 +95,13 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
 
   // 1. The policy: a diagnostic for the misspelled tool, completion from the catalog.
   await t.test('1. opening the policy shows a diagnostic and completion offers catalog tools', async () => {
-    await ui!.runCommand('MCP Policy: Open Policy');
+    await ui.runCommand('MCP Policy: Open Policy');
     await page.locator('.tabs-container .tab.active', { hasText: 'mcp-policy.json' }).waitFor({ timeout: 15_000 });
     await page.keyboard.press('Control+Shift+M'); // Problems panel
     const problem = page.locator('.markers-panel .monaco-list-row').filter({ hasText: 'unknown tool "read_txt_file"' }).first();
     await problem.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match(await problem.innerText(), /did you mean "read_text_file"/);
-    await ui!.screenshot('1a-diagnostic');
+    await ui.screenshot('1a-diagnostic');
 
     // A new key in "tools": the suggestions are the catalog's tools.
     await page.locator('.monaco-editor .view-lines').first().click();
@@ -150,15 +121,15 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
     await page.keyboard.press('Control+Space');
     const suggestion = page.locator('.suggest-widget .monaco-list-row').filter({ hasText: 'read_text_file' }).first();
     await suggestion.waitFor({ state: 'visible', timeout: 20_000 });
-    await ui!.screenshot('1b-completion');
+    await ui.screenshot('1b-completion');
     await page.keyboard.press('Escape');
-    await ui!.runCommand('File: Revert File');
+    await ui.runCommand('File: Revert File');
   });
 
   // 2. Start the proxy from the command palette.
   const tokenFile = join(server.dirs.home, '.mcp-policy', `serve-${port}.token`);
   await t.test('2. "MCP Policy: Start Local Proxy" turns the status bar on and offers the guarded server to VS Code', async () => {
-    await ui!.runCommand('MCP Policy: Start Local Proxy');
+    await ui.runCommand('MCP Policy: Start Local Proxy');
     await expectText(statusItem, /MCP Policy: on · 1 server · 0 blocked/, 30_000);
     // VS Code's own agent sees the guarded server (vscode.lm.registerMcpServerDefinitionProvider).
     await page.keyboard.press('F1');
@@ -167,18 +138,15 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
     await palette.locator('.monaco-list-row', { hasText: 'MCP: List Servers' }).first().waitFor({ timeout: 10_000 });
     await page.keyboard.press('Enter');
     await palette.locator('.monaco-list-row', { hasText: 'fs (guarded by MCP Policy)' }).first().waitFor({ timeout: 15_000 });
-    await ui!.screenshot('2-proxy-on');
+    await ui.screenshot('2-proxy-on');
     await page.keyboard.press('Escape');
     await palette.waitFor({ state: 'hidden', timeout: 5_000 });
   });
 
+  let mcp: Client | undefined;
   // 3. An MCP client through the proxy: one allowed call, one denied.
   await t.test('3. an allowed and a denied call show in Decisions; Blocked filter; Go to Rule', async () => {
-    const token = await waitForFile(tokenFile, 10_000);
-    mcp = new Client({ name: 'e2e-agent', version: '1.0.0' });
-    await mcp.connect(
-      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/fs/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-    );
+    mcp = await session.connect(port, 'fs', 'e2e-agent');
     const listed = await mcp.callTool({ name: 'list_directory', arguments: { path: dataDir } });
     assert.notEqual(listed.isError, true, JSON.stringify(listed));
     assert.match(JSON.stringify(listed.content), /hello\.txt/);
@@ -197,28 +165,28 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
     // Newest first: the denied call was made last.
     const labels = await decisions.locator('.monaco-list-row .label-name').allInnerTexts();
     assert.deepEqual(labels.slice(0, 2), ['write_file', 'list_directory']);
-    await ui!.screenshot('3a-decisions');
+    await ui.screenshot('3a-decisions');
 
-    await ui!.runCommand('MCP Policy: Show Blocked Only');
+    await ui.runCommand('MCP Policy: Show Blocked Only');
     await allowedRow.first().waitFor({ state: 'hidden', timeout: 10_000 });
     assert.equal(await deniedRow.count(), 1);
-    await ui!.screenshot('3b-blocked-only');
+    await ui.screenshot('3b-blocked-only');
 
     // A click on a decision goes to the rule that made it: "write_file" on line 6.
     await deniedRow.first().click();
     await page.locator('.tabs-container .tab.active', { hasText: 'mcp-policy.json' }).waitFor({ timeout: 15_000 });
     const cursor = page.locator('.part.statusbar .statusbar-item').filter({ hasText: /Ln \d+, Col \d+/ }).first();
     await expectText(cursor, new RegExp(`Ln ${LINE.writeFile}, Col \\d+ \\(12 selected\\)`), 10_000);
-    await ui!.screenshot('3c-go-to-rule');
+    await ui.screenshot('3c-go-to-rule');
   });
 
   // 4. Stop: the status bar says off and the client cannot reach the proxy any more.
   await t.test('4. "MCP Policy: Stop Local Proxy" turns it off and the next call fails to connect', async () => {
-    await ui!.runCommand('MCP Policy: Stop Local Proxy');
+    await ui.runCommand('MCP Policy: Stop Local Proxy');
     await expectText(statusItem, /MCP Policy: off/, 15_000);
     await assert.rejects(mcp!.callTool({ name: 'list_directory', arguments: { path: dataDir } }), /fetch failed|ECONNREFUSED|connect|closed|terminated/i);
     assert.equal(existsSync(tokenFile), false, 'the token file outlived the proxy');
-    await ui!.screenshot('4-proxy-off');
+    await ui.screenshot('4-proxy-off');
   });
 
   t.diagnostic(`scenario: ${((Date.now() - started) / 1000).toFixed(1)} s from opening the workbench`);

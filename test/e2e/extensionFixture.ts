@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { ensureCodeServer, repoRoot } from './codeServer';
 
@@ -63,4 +64,15 @@ export async function expectText(locator: Locator, pattern: RegExp, timeoutMs: n
     if (Date.now() > deadline) throw new Error(`expected ${String(pattern)}, saw "${last}"`);
     await locator.page().waitForTimeout(100);
   }
+}
+
+/**
+ * The packaged extension for one test file: packaged in the file's `before` hook, removed in its
+ * `after` hook. Read its fields inside tests (they are filled in once `before` ran).
+ */
+export function usePackagedExtension(tempPrefix: string): PackagedExtension {
+  const packaged: PackagedExtension = { skipReason: 'the extension was not packaged', temp: '', vsix: '', cleanup: async () => undefined };
+  before(async () => Object.assign(packaged, await packageExtension(tempPrefix)));
+  after(() => packaged.cleanup());
+  return packaged;
 }

@@ -10,34 +10,16 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { test } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot } from './codeServer';
+import { expectText, freePort, usePackagedExtension } from './extensionFixture';
+import { openWorkbenchSession, poll } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-guard-')));
-after(() => cleanup?.());
-
-async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const extension = usePackagedExtension('mcp-policy-e2e-guard-');
 
 function mcpJson(dataDir: string): string {
   return [
@@ -64,56 +46,31 @@ function mcpJson(dataDir: string): string {
 }
 
 test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp.json, each server listed once, decisions, Unguard', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
-  const dataDir = join(temp, 'data');
+  const workspace = join(extension.temp, 'workspace');
+  const dataDir = join(extension.temp, 'data');
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(join(dataDir, 'hello.txt'), 'hello\n');
   const config = join(workspace, '.vscode', 'mcp.json');
   const original = mcpJson(dataDir);
-  const memoryFile = join(temp, 'memory.jsonl');
+  const memoryFile = join(extension.temp, 'memory.jsonl');
   writeFileSync(config, original);
   const policyFile = join(workspace, '.vscode', 'mcp-policy.json');
   const catalogFile = join(workspace, '.vscode', 'mcp-policy.catalog.json');
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  let mcp: Client | undefined;
-  t.after(async () => {
-    await mcp?.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: { 'mcpPolicy.proxy.port': port, 'mcpPolicy.approval.timeoutSeconds': 3, 'workbench.view.alwaysShowHeaderActions': true },
+    shotPrefix: 'guard',
+    logFilter: /MCP Policy|init:|catalog:/,
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-
-  let failures = 0;
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`guard-failure-${++failures}`).catch(() => undefined);
-        const toasts = await ui?.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        st.diagnostic(`notifications: ${JSON.stringify(toasts)}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy|init:|catalog:/).slice(-4000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
+  const { page, ui, step, statusItem } = session;
 
   const decisions = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Decisions' }) });
   const listServers = async (): Promise<string[]> => {
@@ -145,14 +102,14 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
 
   await step('1. the MCP Policy views offer Guard These Servers for the servers of .vscode/mcp.json', async () => {
     const unguarded = await listServers();
-    await ui!.screenshot('guard-0-unguarded-servers');
+    await ui.screenshot('guard-0-unguarded-servers');
     await page.keyboard.press('Escape');
     // A row reads its label then its state ("filesystemStopped").
     assert.ok(unguarded.some((row) => row.startsWith('filesystem')) && unguarded.some((row) => row.startsWith('memory')), JSON.stringify(unguarded));
-    await ui!.runCommand('MCP Policy: Show Decisions');
+    await ui.runCommand('MCP Policy: Show Decisions');
     await expectText(decisions.locator('.pane-body'), /MCP servers in \.vscode\/mcp\.json that no policy guards/, 20_000);
     await decisions.getByRole('button', { name: 'Guard These Servers' }).waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('guard-1-welcome-offers-guard');
+    await ui.screenshot('guard-1-welcome-offers-guard');
   });
 
   await step('2. Guard These Servers writes the policy and catalog; MCP: List Servers lists each server once, guarded', async () => {
@@ -160,10 +117,9 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
     // memory's MEMORY_FILE_PATH is a VS Code input: asked once, with the input's own description.
     const input = page.locator('.quick-input-widget').filter({ hasText: 'Where the knowledge graph is kept' });
     await input.waitFor({ state: 'visible', timeout: 20_000 });
-    await ui!.screenshot('guard-2a-input-asked');
+    await ui.screenshot('guard-2a-input-asked');
     await input.locator('input.input').fill(memoryFile);
     await input.locator('input.input').press('Enter');
-    const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
     await expectText(statusItem, /MCP Policy: on · 2 servers/, 90_000);
     const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as { default: string; servers: Record<string, { upstream: unknown; tools: Record<string, { action?: string }> }> };
     assert.equal(policy.default, 'deny');
@@ -178,21 +134,16 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
     const moved = readFileSync(config, 'utf8');
     assert.ok(!moved.includes('mcp-server-filesystem') && !moved.includes('mcp-server-memory'), moved);
     assert.ok(moved.startsWith("// The workspace's MCP servers"), 'the comment stays');
-    await ui!.screenshot('guard-2-guarded');
+    await ui.screenshot('guard-2-guarded');
     const rows = await listUntil(listedOnceGuarded(['filesystem', 'memory']));
     assert.ok(listedOnceGuarded(['filesystem', 'memory'])(rows), JSON.stringify(rows));
     await listServers();
-    await ui!.screenshot('guard-3-list-servers-once');
+    await ui.screenshot('guard-3-list-servers-once');
     await page.keyboard.press('Escape');
   });
 
   await step('3. an SDK client\'s allowed and denied calls through the guarded server show in Decisions', async () => {
-    const token = (await poll('the token file', () => {
-      const file = join(server!.dirs.home, '.mcp-policy', `serve-${port}.token`);
-      return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-    }, 10_000)).trim();
-    mcp = new Client({ name: 'e2e-guard', version: '1.0.0' });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/filesystem/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    let mcp = await session.connect(port, 'filesystem', 'e2e-guard');
     const listed = await mcp.callTool({ name: 'list_directory', arguments: { path: dataDir } });
     assert.notEqual(listed.isError, true, JSON.stringify(listed));
     assert.match(JSON.stringify(listed.content), /hello\.txt/);
@@ -201,47 +152,44 @@ test('Guard These Servers in a real VS Code: policy and catalog from .vscode/mcp
     assert.match(JSON.stringify(refused.content), /\[POLICY INVALID ARGUMENTS\] create_directory/);
     const unknown = await mcp.callTool({ name: 'format_disk', arguments: {} });
     assert.match(JSON.stringify(unknown.content), /\[POLICY DENIED\] format_disk/);
-    await ui!.runCommand('MCP Policy: Show Decisions');
+    await ui.runCommand('MCP Policy: Show Decisions');
     const row = (label: string): Locator => decisions.locator(`.monaco-list-row[aria-label^=${JSON.stringify(label)}]`);
     await row('Allowed: list_directory on filesystem').waitFor({ state: 'visible', timeout: 15_000 });
     await row('Denied: format_disk on filesystem').waitFor({ state: 'visible', timeout: 15_000 });
-    await ui!.screenshot('guard-4-decisions');
+    await ui.screenshot('guard-4-decisions');
     await mcp.close();
     // The local proxy resolved the input: the memory server writes where the input said.
-    mcp = new Client({ name: 'e2e-guard', version: '1.0.0' });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/memory/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    mcp = await session.connect(port, 'memory', 'e2e-guard');
     const created = await mcp.callTool({ name: 'create_entities', arguments: { entities: [{ name: 'guarded', entityType: 'test', observations: [] }] } });
     assert.notEqual(created.isError, true, JSON.stringify(created));
     assert.match(readFileSync(memoryFile, 'utf8'), /"guarded"/);
     await mcp.close();
-    mcp = undefined;
   });
 
   await step('4. Unguard restores .vscode/mcp.json byte for byte', async () => {
-    await ui!.runCommand('MCP Policy: Unguard');
+    await ui.runCommand('MCP Policy: Unguard');
     await poll('.vscode/mcp.json restored', () => (readFileSync(config, 'utf8') === original ? true : undefined), 15_000);
-    await ui!.waitForNotification(/Restored \.vscode\/mcp\.json as it was/, 10_000);
+    await ui.waitForNotification(/Restored \.vscode\/mcp\.json as it was/, 10_000);
     assert.equal(existsSync(`${config}.mcp-policy-backup.json`), false);
-    await ui!.screenshot('guard-5-unguarded');
+    await ui.screenshot('guard-5-unguarded');
   });
 
   await step('5. an unguarded server next to its guarded twin gets a warning whose fix guards it again (and a new server joins the policy)', async () => {
     // A server the policy does not know yet, added by hand.
     const added = readFileSync(config, 'utf8').replace('  "servers": {\n', `  "servers": {\n    "everything": { "command": ${JSON.stringify(bin('mcp-server-everything'))} },\n`);
     writeFileSync(config, added);
-    await ui!.runCommand('MCP Policy: Start Local Proxy');
+    await ui.runCommand('MCP Policy: Start Local Proxy');
     const warning = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /filesystem, memory are in \.vscode\/mcp\.json unguarded, next to the guarded one/ });
     await warning.waitFor({ state: 'visible', timeout: 20_000 });
-    await ui!.screenshot('guard-6-bypass-warning');
+    await ui.screenshot('guard-6-bypass-warning');
     await warning.getByRole('button', { name: 'Guard These Servers' }).click();
     await poll('the servers moved out again', () => (!readFileSync(config, 'utf8').includes('mcp-server-') ? true : undefined), 60_000);
-    const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
     await expectText(statusItem, /MCP Policy: on · 3 servers/, 60_000);
     const policy = JSON.parse(readFileSync(policyFile, 'utf8')) as { servers: Record<string, { upstream: unknown; tools?: Record<string, unknown> }> };
     assert.deepEqual(policy.servers.everything?.upstream, { command: bin('mcp-server-everything'), cwd: '..' });
     assert.deepEqual(policy.servers.everything?.tools?.echo, {}, 'the new server gets the starting recipe');
     const rows = await listUntil(listedOnceGuarded(['filesystem', 'memory', 'everything']));
     assert.ok(listedOnceGuarded(['filesystem', 'memory', 'everything'])(rows), JSON.stringify(rows));
-    await ui!.screenshot('guard-7-guarded-again');
+    await ui.screenshot('guard-7-guarded-again');
   });
 });

@@ -4,22 +4,16 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { catalogFromToolsList, type CatalogTool } from '../../core';
-import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, packageExtension } from './extensionFixture';
+import { repoRoot, type Workbench } from './codeServer';
+import { EXTENSION_ID, expectText, usePackagedExtension } from './extensionFixture';
+import { openWorkbenchSession } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-language-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-language-');
 
 /** Two mistakes: a misspelled tool (line 5) and a misspelled property (line 5). Not indented, so formatting changes it. */
 const POLICY = ['{', '"version": "1",', '"default": "deny",', '"tools": {', '"fluentcrm_resume_campain": { "acton": "deny" },', '"fluentcrm_list_*": {}', '}', '}', ''].join('\n');
@@ -76,11 +70,11 @@ async function formatJsonFile(ui: Workbench, path: string, check: (text: string)
 }
 
 test('policy files have their own language: one Problem per mistake, one completion each, Format Document without a prompt', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
+  const workspace = join(extension.temp, 'workspace');
   mkdirSync(join(workspace, '.vscode'), { recursive: true });
   const policyFile = join(workspace, 'mcp-policy.json');
   const mcpJson = join(workspace, '.vscode', 'mcp.json');
@@ -91,14 +85,8 @@ test('policy files have their own language: one Problem per mistake, one complet
   const recorded = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'fluentcrm.tools-list.json'), 'utf8')) as { result: { tools: Array<Omit<CatalogTool, 'risk'>> } };
   writeFileSync(join(workspace, 'mcp-policy.catalog.json'), JSON.stringify(catalogFromToolsList('fluentcrm', recorded.result.tools), null, 2));
 
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  t.after(async () => {
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: {
       'files.autoSave': 'off',
@@ -107,11 +95,9 @@ test('policy files have their own language: one Problem per mistake, one complet
       // What an earlier version left behind when the user picked it in the formatter prompt.
       '[jsonc]': { 'editor.defaultFormatter': EXTENSION_ID },
     },
+    shotPrefix: 'policy-language',
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
+  const { server, ui, page } = session;
   await server.waitForVscodeLog(/Language server ready [^\n]*/, 30_000);
 
   await t.test('each mistake is one Problem', async () => {
@@ -124,17 +110,17 @@ test('policy files have their own language: one Problem per mistake, one complet
     // Give a second provider (VS Code's JSON validation) time to add its own copies.
     await page.waitForTimeout(3000);
     const texts = await rows.allInnerTexts();
-    await ui!.screenshot('language-1-problems');
+    await ui.screenshot('language-1-problems');
     assert.equal(texts.length, 2, `expected exactly two Problems, saw:\n${texts.join('\n')}`);
   });
 
   await t.test('Format Document formats the policy without asking which formatter', async () => {
     await page.locator('.monaco-editor .view-lines').first().click();
-    await formatAndSave(ui!);
+    await formatAndSave(ui);
     const formatted = await waitForDisk(policyFile, (text) => /\n\s+"version": "1"/.test(text), page);
     assert.match(formatted, /\n\s+"tools": \{\n\s+"fluentcrm_resume_campain"/);
     assert.equal(await page.locator('.notifications-toasts').filter({ hasText: /formatter/i }).count(), 0);
-    await ui!.screenshot('language-2-formatted');
+    await ui.screenshot('language-2-formatted');
   });
 
   await t.test('key completion shows each key once', async () => {
@@ -152,12 +138,12 @@ test('policy files have their own language: one Problem per mistake, one complet
     await page.keyboard.press('Control+Space');
     const labels = page.locator('.suggest-widget .monaco-list-row .label-name');
     await labels.filter({ hasText: /^action$/ }).first().waitFor({ timeout: 15_000 }).catch(async (error: unknown) => {
-      await ui!.screenshot('language-3-completion-missing');
+      await ui.screenshot('language-3-completion-missing');
       throw error;
     });
     await page.waitForTimeout(1000);
     const shown = await labels.allInnerTexts();
-    await ui!.screenshot('language-3-completion');
+    await ui.screenshot('language-3-completion');
     for (const key of ['action', 'limits', 'reason']) assert.equal(shown.filter((label) => label === key).length, 1, `${key} in ${JSON.stringify(shown)}`);
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+Z');
@@ -165,11 +151,11 @@ test('policy files have their own language: one Problem per mistake, one complet
 
   await t.test('afterwards .vscode/mcp.json and tsconfig.json still format with VS Code\'s JSON formatter', async (t) => {
     await quickOpen(page, '.vscode/mcp.json', 'mcp.json');
-    const mcpAttempts = await formatJsonFile(ui!, mcpJson, (text) => text !== MCP_JSON && /\n\s+"servers": \{\}/.test(text));
+    const mcpAttempts = await formatJsonFile(ui, mcpJson, (text) => text !== MCP_JSON && /\n\s+"servers": \{\}/.test(text));
     await quickOpen(page, 'tsconfig.json', 'tsconfig.json');
-    const tsconfigAttempts = await formatJsonFile(ui!, tsconfig, (text) => /\n\s+"compilerOptions": \{\n\s+"strict": true/.test(text));
+    const tsconfigAttempts = await formatJsonFile(ui, tsconfig, (text) => /\n\s+"compilerOptions": \{\n\s+"strict": true/.test(text));
     t.diagnostic(`Format Document attempts: mcp.json ${mcpAttempts}, tsconfig.json ${tsconfigAttempts}`);
-    await ui!.screenshot('language-4-other-json');
+    await ui.screenshot('language-4-other-json');
     assert.equal(await page.locator('.notifications-toasts').filter({ hasText: /formatter/i }).count(), 0);
   });
 });

@@ -13,27 +13,19 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { catalogFromToolsList } from '../../core';
-import { launchBrowser, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot, type CodeServer, type Workbench } from './codeServer';
+import { expectText, freePort, usePackagedExtension } from './extensionFixture';
+import { openWorkbenchSession } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 
 /** The commands that start what the policy names, as the palette shows them. */
 const STARTING_COMMANDS = ['MCP Policy: Start Local Proxy', 'MCP Policy: Toggle Local Proxy', 'MCP Policy: Refresh Tool Catalog'] as const;
 
-/** Why the whole file is skipped, when the browser cannot be had (the only reason to skip). */
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-untrusted-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-untrusted-');
 
 interface CanaryWorkspace {
   workspace: string;
@@ -47,7 +39,7 @@ interface CanaryWorkspace {
  * a misspelled tool rule ("read_txt_file") and a catalog beside the policy for the diagnostic.
  */
 function canaryWorkspace(name: string): CanaryWorkspace {
-  const dir = join(temp, name);
+  const dir = join(extension.temp, name);
   const workspace = join(dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
   const canary = join(dir, 'canary.js');
@@ -115,17 +107,8 @@ interface Session {
 
 /** code-server on the workspace with auto start on and a fixed port, the workbench open and the extension active. */
 async function openSession(t: TestContext, ws: CanaryWorkspace, port: number, trustWorkspace: boolean): Promise<Session> {
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  t.after(async () => {
-    await ui?.close();
-    await server?.stop();
-    // The canary runs under the extension host (code-server's process group, stopped above);
-    // should one have escaped the group, end it by pid.
-    killPids(canaryPids(ws.canary));
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace: ws.workspace,
     trustWorkspace,
     settings: {
@@ -135,19 +118,19 @@ async function openSession(t: TestContext, ws: CanaryWorkspace, port: number, tr
       // Open straight into Restricted Mode (what "No, I don't trust the authors" gives) instead of the modal trust prompt.
       'security.workspace.trust.startupPrompt': 'never',
     },
+    shotPrefix: `untrusted-${trustWorkspace ? 'trusted' : 'untrusted'}`,
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
+  // The canary runs under the extension host (code-server's process group, stopped by the
+  // session's cleanup, which runs first); should one have escaped the group, end it by pid.
+  t.after(() => killPids(canaryPids(ws.canary)));
+  const { server, ui, page, statusItem } = session;
   await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
   return { server, ui, page, statusItem };
 }
 
 test('untrusted workspace: language features work, no process the policy names is ever started', { timeout: 120_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
   const ws = canaryWorkspace('untrusted');
@@ -242,8 +225,8 @@ test('untrusted workspace: language features work, no process the policy names i
 });
 
 test('control: the same workspace trusted does run the canary (auto start listens, Refresh Tool Catalog starts it)', { timeout: 120_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
   const ws = canaryWorkspace('trusted');
