@@ -28,6 +28,9 @@ export const TOKEN_PATTERN = '^[A-Za-z0-9_-]+$';
 /** Relative paths of plain names, with no `..` segment and no leading `/`. */
 export const RELATIVE_PATH_PATTERN = '^(?!.*\\.\\.)[A-Za-z0-9_-][A-Za-z0-9._/-]*$';
 
+/** A glob can allow thousands of tools: the message names the first few. */
+const TOOLS_NAMED = 5;
+
 export type IdentifierShape = 'digits' | 'token' | 'path' | 'integer';
 
 export interface UncheckedIdentifier {
@@ -36,10 +39,19 @@ export interface UncheckedIdentifier {
   shape: IdentifierShape;
 }
 
+/** Argument names repeat across a catalog's tools: each is split into words once. */
+const identifierNames = new Map<string, boolean>();
+const NAME_CACHE_LIMIT = 10000;
+
 export function isIdentifierName(name: string): boolean {
+  const known = identifierNames.get(name);
+  if (known !== undefined) return known;
   const words = nameWords(name);
   const last = words[words.length - 1];
-  return last !== undefined && IDENTIFIER_WORDS.has(last);
+  const identifier = last !== undefined && IDENTIFIER_WORDS.has(last);
+  if (identifierNames.size >= NAME_CACHE_LIMIT) identifierNames.clear();
+  identifierNames.set(name, identifier);
+  return identifier;
 }
 
 function types(schema: Record<string, unknown>): string[] {
@@ -123,7 +135,8 @@ export function identifierDiagnosticForRule(document: JsonDocument, path: JsonPa
   }
   if (tools.length === 0) return undefined;
   const names = [...new Set(tools.flatMap((entry) => entry.identifiers.map((identifier) => identifier.name)))];
-  const subject = tools.length === 1 ? tools[0]!.tool : `${tools.length} risky tools (${tools.map((entry) => entry.tool).join(', ')})`;
+  const listed = tools.slice(0, TOOLS_NAMED).map((entry) => entry.tool).join(', ');
+  const subject = tools.length === 1 ? tools[0]!.tool : `${tools.length} risky tools (${listed}${tools.length > TOOLS_NAMED ? `, and ${tools.length - TOOLS_NAMED} more` : ''})`;
   const argumentWords = names.map((name) => `"${name}"`).join(', ');
   return {
     code: DiagnosticCode.uncheckedIdentifier,
@@ -137,7 +150,7 @@ export function identifierDiagnosticForRule(document: JsonDocument, path: JsonPa
 
 /** The rules of the policy with the catalog tools each one allows, resolved through the compiled rules. */
 export function checkIdentifierArguments(document: JsonDocument, policy: Policy, catalog: ToolCatalog, compiled: CompiledPolicy, out: PolicyDiagnostic[]): void {
-  const byRule = new Map<string, { path: JsonPath; rule: Rule; decided: DecidedTool[] }>();
+  const byRule = new Map<string, { path: JsonPath; rule: Rule; decided: DecidedTool[]; seen: Set<CatalogTool> }>();
   const servers = new Set([...catalog.serverNames(), ...Object.keys(policy.servers ?? {})]);
   for (const server of servers) {
     for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) {
@@ -145,8 +158,12 @@ export function checkIdentifierArguments(document: JsonDocument, policy: Policy,
       const plan = compiled.plan(server, tool.name);
       if (!plan.rule || plan.hiddenBy || plan.action !== 'allow') continue;
       const key = plan.rule.pathText;
-      const entry = byRule.get(key) ?? { path: plan.rule.path, rule: plan.rule.rule, decided: [] };
-      if (!entry.decided.some((known) => known.tool === tool)) entry.decided.push({ tool, inputSchemaChecked: plan.checkInputSchema });
+      const entry = byRule.get(key) ?? { path: plan.rule.path, rule: plan.rule.rule, decided: [], seen: new Set<CatalogTool>() };
+      // A tool reached through several servers is one tool of the rule.
+      if (!entry.seen.has(tool)) {
+        entry.seen.add(tool);
+        entry.decided.push({ tool, inputSchemaChecked: plan.checkInputSchema });
+      }
       byRule.set(key, entry);
     }
   }
