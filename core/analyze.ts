@@ -10,6 +10,7 @@ import type { Policy } from './model';
 import { sanitizePolicy, isObject } from './sanitize';
 import { validatePolicySchema } from './schemaValidation';
 import { SemanticCache } from './semanticCache';
+import { checkTestTargets } from './testTargetChecks';
 
 export interface PolicyAnalysis {
   document: JsonDocument;
@@ -56,6 +57,7 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
     const cache = options.semanticCache ?? new SemanticCache();
     diagnostics.push(...cache.check(document, policy, options.catalog, () => compile(policy)));
   }
+  diagnostics.push(...checkTestTargets(document, policy, options.catalog));
   for (const problem of options.catalogProblems ?? []) diagnostics.push(catalogDiagnostic(document, policy, problem));
   dropEchoes(diagnostics);
   diagnostics.sort((a, b) => a.range.offset - b.range.offset);

@@ -24,6 +24,8 @@ export const DiagnosticCode = {
   invalidSelector: 'invalid-selector',
   selectorMatchesNothing: 'selector-matches-nothing',
   pinningWithoutPins: 'pinning-without-pins',
+  uncheckedIdentifier: 'unchecked-identifier',
+  pinDrift: 'pin-drift',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

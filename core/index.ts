@@ -27,3 +27,6 @@ export * from './replay';
 export * from './riskSelector';
 export * from './selectorChecks';
 export * from './pinning';
+export * from './identifierArguments';
+export * from './pinDriftChecks';
+export * from './testTargetChecks';

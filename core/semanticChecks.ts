@@ -7,6 +7,8 @@ import { compileGlob, globsOverlap, isGlobPattern } from './glob';
 import { isSelectorKey } from './riskSelector';
 import { checkSelectors } from './selectorChecks';
 import { checkPinning } from './pinningChecks';
+import { checkPinDrift } from './pinDriftChecks';
+import { checkIdentifierArguments } from './identifierArguments';
 import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
@@ -35,6 +37,7 @@ export function semanticChecks(document: JsonDocument, policy: Policy, catalog: 
   const out: PolicyDiagnostic[] = [];
   checkSelectors(document, policy, catalog, out);
   checkPinning(document, policy, catalog, out);
+  checkPinDrift(document, policy, catalog, out);
   checkCounters(document, policy, out);
   for (const section of sections(policy)) {
     checkTies(document, section, out);
@@ -47,6 +50,7 @@ export function semanticChecks(document: JsonDocument, policy: Policy, catalog: 
     for (const section of sections(policy)) checkAgainstCatalog(document, section, catalog, out);
     checkHideAgainstCatalog(document, policy, catalog, out);
     checkShadowedAndRisky(document, policy, catalog, compiled ?? new CompiledPolicy(policy), out);
+    checkIdentifierArguments(document, policy, catalog, compiled ?? new CompiledPolicy(policy), out);
   }
   return out;
 }

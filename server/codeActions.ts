@@ -4,6 +4,7 @@ import { DiagnosticCode, isGlobPattern, type JsonPath, type PolicyDiagnostic } f
 import { lspDiagnostics } from './diagnostics';
 import type { AnalyzedPolicy } from './documents';
 import { addPropertiesEdits, setValueEdits } from './edits';
+import { identifierFixes } from './identifierFixes';
 import { rulePath } from './policyPaths';
 
 /** The limit the issue recommends for a risky tool: 10 calls a minute per client credential. */
@@ -36,6 +37,9 @@ export function codeActions(policy: AnalyzedPolicy, start: number, end: number, 
     if (from > end || from + diagnostic.range.length < start) return;
     if (FIXABLE_BY_SUGGESTION.has(diagnostic.code)) actions.push(...suggestionFix(policy, diagnostic, shown, settings));
     if (diagnostic.code === DiagnosticCode.riskyAllow) actions.push(...riskyFixes(policy, diagnostic, shown, settings));
+    if (diagnostic.code === DiagnosticCode.uncheckedIdentifier) actions.push(...identifierFixes(policy, diagnostic, shown, settings));
+    // A test's server is a value, not a key: renaming it is the plain suggestion fix.
+    if (diagnostic.code === DiagnosticCode.unknownServer && diagnostic.path[0] === 'tests') actions.push(...suggestionFix(policy, diagnostic, shown, settings));
   });
   return actions;
 }
