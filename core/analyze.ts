@@ -82,15 +82,16 @@ function catalogDiagnostic(document: JsonDocument, policy: Policy | undefined, p
 }
 
 /**
- * A limit with a schema error is left out of the sanitized policy, so the risky-tool check
- * would also say the rule has "no limit": one mistake, one report.
+ * A limit or an `arguments` schema with a schema error is left out of the sanitized policy, so
+ * the risky-tool and identifier checks would also say the rule has "no limit" or an unchecked
+ * id: one mistake, one report.
  */
 function dropEchoes(diagnostics: PolicyDiagnostic[]): void {
   const errorPaths = diagnostics.filter((diagnostic) => diagnostic.severity === 'error' && diagnostic.code === DiagnosticCode.schema).map((diagnostic) => diagnostic.path);
   if (errorPaths.length === 0) return;
   for (let index = diagnostics.length - 1; index >= 0; index--) {
     const diagnostic = diagnostics[index]!;
-    if (diagnostic.code !== DiagnosticCode.riskyAllow) continue;
+    if (diagnostic.code !== DiagnosticCode.riskyAllow && diagnostic.code !== DiagnosticCode.uncheckedIdentifier) continue;
     if (errorPaths.some((path) => path.length > diagnostic.path.length && diagnostic.path.every((segment, at) => path[at] === segment))) diagnostics.splice(index, 1);
   }
 }

@@ -145,3 +145,10 @@ test('mcp-policy check warns on the seed policy with a string-typed campaign id 
   const strict = spawnSync(process.execPath, [cli, 'check', '--max-warnings', '0', policy], { encoding: 'utf8' });
   assert.equal(strict.status, 1);
 });
+
+test('an arguments entry the policy schema rejects is one error, without a second "unchecked id" warning', () => {
+  const policy = { ...SEED, tools: { fluentcrm_resume_campaign: { arguments: 'campaignId: digits only' } } };
+  const { diagnostics, unchecked } = analyze(policy, catalogFile(stringIds));
+  assert.deepEqual(unchecked, [], diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'));
+  assert.ok(diagnostics.some((d) => d.code === 'schema' && d.severity === 'error'), 'the schema error itself is reported');
+});
