@@ -23,12 +23,14 @@ export function decisionTreeItem(event: DecisionEvent, now = new Date()): vscode
   const look = DECISION_LOOK[event.decision];
   const failed = upstreamFailed(event);
   const label = failed ? `${look.label}, upstream failed` : look.label;
+  // Short on the row (a failed upstream implies the call was let through); whole in the tooltip.
+  const shortLabel = failed ? 'Upstream failed' : look.label;
   const item = new vscode.TreeItem(event.tool, vscode.TreeItemCollapsibleState.None);
   item.id = event.id;
   item.iconPath = failed ? new vscode.ThemeIcon(FAILED_UPSTREAM.icon, new vscode.ThemeColor(FAILED_UPSTREAM.color)) : new vscode.ThemeIcon(look.icon, new vscode.ThemeColor(look.color));
   // For a failed call the upstream's error says more than "allowed by the rule …".
   const why = failed ? (event.upstream?.error ?? 'error result') : event.reason;
-  item.description = `${event.server} · ${label} · ${formatTime(event.time, now)} · ${oneLine(why)}`;
+  item.description = `${event.server} · ${shortLabel} · ${formatTime(event.time, now)} · ${oneLine(why)}`;
   item.tooltip = decisionTooltip(event, label);
   // Menus key on the decision: Allow This Tool only makes sense for denied and rejected calls.
   item.contextValue = `decision.${event.decision}`;
