@@ -46,8 +46,13 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vs
     if (filter) {
       const shown = this.store.list(filter).length;
       this.view.description = `${filter.text} · ${shown} of ${this.store.size}`;
-      // The empty state is the welcome content in package.json; this only explains an empty filter.
-      this.view.message = shown === 0 && this.store.size > 0 ? `No decisions match "${filter.text}". Clear the filter to see all ${this.store.size}.` : undefined;
+      // Also above the rows, where it wraps: the title's description is cut by the title actions.
+      // (The empty state without a filter is the welcome content in package.json.)
+      this.view.message =
+        this.store.size === 0
+          ? `Filter "${filter.text}" is on; no decisions yet.`
+          : shown === 0
+            ? `No decisions match "${filter.text}". Clear the filter to see all ${this.store.size}.` : `Filter "${filter.text}": ${shown} of ${this.store.size} decisions.`;
     } else {
       this.view.description = undefined;
       this.view.message = undefined;

@@ -167,3 +167,24 @@ test('a long log is read from its end, in chunks, multi-byte text intact', async
   assert.equal(read.events.length, 2500);
   assert.deepEqual(read.events, many.slice(-2500));
 });
+
+test('a rotation that cannot be done loses no line: the log keeps growing, the problem is told once per size step', (t) => {
+  const folder = tempFolder(t);
+  const path = join(folder, 'audit.jsonl');
+  // The rotated name is taken by a folder that cannot be removed without recursion.
+  mkdirSync(join(rotatedAuditPath(path, 1), 'keep-me'), { recursive: true });
+  const problems: string[] = [];
+  const sink = new RotatingFileAuditSink(path, { maxBytes: 1000, keep: 1 }, { onRotationProblem: (message) => problems.push(message) });
+  const written: string[] = [];
+  for (let n = 1; n <= 30; n++) {
+    const e = event(n);
+    sink.decision(e); // never throws: the line is written to the current file
+    written.push(e.id);
+  }
+  sink.close();
+  assert.deepEqual(lines(path).map((line) => (JSON.parse(line) as DecisionEvent).id), written);
+  assert.ok(problems.length >= 1, 'the failed rotation was not reported');
+  assert.ok(problems.length < 10, `reported on every line: ${problems.length}`);
+  assert.match(problems[0]!, /could not be rotated, it keeps growing/);
+  assert.ok(existsSync(join(rotatedAuditPath(path, 1), 'keep-me')));
+});

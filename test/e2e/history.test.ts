@@ -230,6 +230,7 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
     assert.equal(labels.length, 1, JSON.stringify(labels));
     assert.match(labels[0]!, /^Allowed: read_graph on mem/);
     await expectText(decisions.locator('.pane-header'), /server:mem · 1 of 4/, 10_000);
+    await expectText(decisions.locator('.pane-body'), /Filter "server:mem": 1 of 4 decisions\./, 10_000);
     await ui!.screenshot('history-3-filtered-by-server');
   });
 
