@@ -3,6 +3,9 @@ import type { DecisionEvent } from '../core';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createPolicyFromCatalog, notifyCatalogChanged, refreshCatalog } from './catalogCommands';
 import type { CatalogNode, CatalogView } from './catalogView';
+import { askDecisionFilter, exportDecisions } from './decisionCommands';
+import { clearDecisions } from './decisionHistory';
+import { blockedOnlyFilter } from './decisionFilter';
 import type { DecisionStore } from './decisionStore';
 import { DECISIONS_VIEW_ID, type DecisionsView } from './decisionsView';
 import type { LocalProxy } from './localProxy';
@@ -78,21 +81,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const name = node?.kind === 'tool' ? node.tool.name : await vscode.window.showInputBox({ prompt: 'Tool name (or glob) for the new rule' });
       if (name) await addRule(await policy(), name);
     }),
-    register('mcpPolicy.clearDecisions', () => store.clear()),
-    register('mcpPolicy.showBlockedOnly', () => decisions.setBlockedOnly(true)),
-    register('mcpPolicy.showAllDecisions', () => decisions.setBlockedOnly(false)),
-    register('mcpPolicy.exportDecisions', async () => {
-      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const target = await vscode.window.showSaveDialog({
-        title: 'Export decisions (JSON Lines)',
-        ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `mcp-policy-decisions-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.jsonl`) } : {}),
-        filters: { 'JSON Lines': ['jsonl'] },
-      });
-      if (!target) return;
-      const lines = store.all().map((event) => JSON.stringify(event));
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(lines.length ? `${lines.join('\n')}\n` : ''));
-      void vscode.window.showInformationMessage(`Exported ${lines.length} decision${lines.length === 1 ? '' : 's'} to ${vscode.workspace.asRelativePath(target)}.`);
-    }),
+    register('mcpPolicy.clearDecisions', () => clearDecisions(context, store)),
+    register('mcpPolicy.showBlockedOnly', () => decisions.setFilter(blockedOnlyFilter())),
+    register('mcpPolicy.showAllDecisions', () => decisions.setFilter(undefined)),
+    register('mcpPolicy.filterDecisions', () => askDecisionFilter(decisions, store)),
+    register('mcpPolicy.exportDecisions', () => exportDecisions(decisions, context.workspaceState)),
     register('mcpPolicy.copyClientConfiguration', async () => {
       const status = proxy.status;
       if (!status) {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { BLOCKED_DECISIONS, type DecisionEvent } from '../core/events';
 import type { UpstreamOutcome } from '../proxy/host';
+import type { DecisionFilter } from './decisionFilter';
 
 /** How often the view may redraw while calls stream in: a burst of thousands is one redraw. */
 const REFRESH_MS = 100;
@@ -34,6 +35,22 @@ export class DecisionStore implements vscode.Disposable {
     this.schedule();
   }
 
+  /**
+   * Decisions read back from the audit log (oldest first), placed before the ones of this
+   * window; any already here (a live call written while the log was read) is kept once.
+   */
+  addHistory(history: readonly DecisionEvent[]): void {
+    const older = history.filter((event) => !this.byId.has(event.id));
+    if (older.length === 0) return;
+    for (const event of older) {
+      this.byId.set(event.id, event);
+      if (BLOCKED_DECISIONS.has(event.decision)) this.blocked++;
+    }
+    this.events = [...older, ...this.events];
+    this.trim();
+    this.schedule();
+  }
+
   /** A forwarded call's upstream answer, shown in its tooltip. */
   addUpstream(outcome: UpstreamOutcome): void {
     const event = this.byId.get(outcome.id);
@@ -49,20 +66,29 @@ export class DecisionStore implements vscode.Disposable {
     this.schedule();
   }
 
-  /** Newest first. */
-  list(blockedOnly: boolean): DecisionEvent[] {
+  /** Newest first, those the filter lets through. */
+  list(filter?: DecisionFilter): DecisionEvent[] {
     const out: DecisionEvent[] = [];
     const from = Math.max(0, this.events.length - this.max);
+    const now = Date.now();
     for (let i = this.events.length - 1; i >= from; i--) {
       const event = this.events[i]!;
-      if (!blockedOnly || BLOCKED_DECISIONS.has(event.decision)) out.push(event);
+      if (!filter || filter.matches(event, now)) out.push(event);
     }
     return out;
   }
 
-  /** Oldest first, as an audit log reads. */
-  all(): readonly DecisionEvent[] {
-    return this.events.slice(Math.max(0, this.events.length - this.max));
+  /** Oldest first, as an audit log reads; with a filter, what the view shows. */
+  all(filter?: DecisionFilter): readonly DecisionEvent[] {
+    const kept = this.events.slice(Math.max(0, this.events.length - this.max));
+    if (!filter) return kept;
+    const now = Date.now();
+    return kept.filter((event) => filter.matches(event, now));
+  }
+
+  /** Server names seen, for the filter's hints. */
+  servers(): string[] {
+    return [...new Set(this.all().map((event) => event.server))].sort();
   }
 
   get size(): number {

@@ -7,6 +7,8 @@ import { registerCommands } from './commands';
 import { readSettings, SECTION } from './config';
 import { DecisionStore } from './decisionStore';
 import { DecisionsView } from './decisionsView';
+import { readAuditSettings } from './auditSettings';
+import { loadDecisionHistory } from './decisionHistory';
 import { LocalProxy, type ProxyHostFactory } from './localProxy';
 import { createLog, errorMessage } from './log';
 import { registerMcpProvider } from './mcpProvider';
@@ -39,9 +41,11 @@ export function activate(context: vscode.ExtensionContext): void {
     createApprover(),
     { state: context.workspaceState, secrets: context.secrets, registry: new TokenStore() },
     async (policy) => void (await supplyPolicyInputs(context.secrets, policy)),
+    () => readAuditSettings(context),
   );
   const localProxy = proxy;
   const decisions = new DecisionsView(store);
+  void loadDecisionHistory(context, store);
   const catalog = new CatalogView(locatePolicy);
   const guard = new GuardState(locatePolicy, () => localProxy.running);
 

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Approver, DecisionEvent } from '../core';
 import type { ProxyHost, ProxyHostOptions, ProxyHostStatus, UpstreamOutcome } from '../proxy/host';
+import { ensureAuditFolder, type AuditSettings } from './auditSettings';
 import { readSettings } from './config';
 import { errorMessage, log } from './log';
 import { locatePolicy } from './policyLocator';
@@ -45,6 +46,8 @@ export class LocalProxy implements vscode.Disposable {
     private readonly identity: ProxyIdentityStores,
     /** Runs before the upstreams start, e.g. to supply the VS Code inputs they refer to. */
     private readonly beforeStart?: (policy: vscode.Uri) => Promise<void>,
+    /** Where decisions are written down (read at each start, so a changed setting applies then). */
+    private readonly audit?: () => AuditSettings,
   ) {}
 
   get state(): ProxyState {
@@ -125,6 +128,8 @@ export class LocalProxy implements vscode.Disposable {
     log().info(`Local proxy listening on http://${status.host}:${status.port}/ for ${policy.fsPath}`);
     for (const server of status.servers) log().info(`Guarded server ${server.name}: ${server.url}`);
     if (status.tokenFile) log().info(`Token file: ${status.tokenFile}`);
+    const audit = this.audit?.();
+    if (audit) log().info(`Audit log: ${audit.file}`);
     log().info(`Clients of this workspace use the credential "${credential.name}" (mcp-policy token list; ${this.identity.registry.path})`);
     const notices: string[] = [];
     if (movedFrom !== undefined) notices.push(`This workspace's port ${movedFrom} is taken: the local proxy listens on ${status.port} now.`);
@@ -138,7 +143,14 @@ export class LocalProxy implements vscode.Disposable {
 
   /** One host on one port; a host that fails to start is stopped and forgotten. */
   private async launch(policy: vscode.Uri, port: number): Promise<{ host: ProxyHost; status: ProxyHostStatus; port: number }> {
-    const host = await this.factory({ policyPath: policy.fsPath, port, approver: this.approver });
+    const audit = this.audit?.();
+    if (audit) ensureAuditFolder(audit);
+    const host = await this.factory({
+      policyPath: policy.fsPath,
+      port,
+      approver: this.approver,
+      ...(audit ? { auditFile: audit.file, auditRotation: { maxBytes: audit.maxBytes, keep: audit.keep } } : {}),
+    });
     host.on('decision', (event) => this.decided.fire(event));
     host.on('upstream', (outcome) => this.answered.fire(outcome));
     host.on('policy', (reload) => {

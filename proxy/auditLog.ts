@@ -80,6 +80,16 @@ export class FileAuditSink implements AuditSink {
     }
   }
 
+  /** Bytes in the file now; undefined when that cannot be told (closed, or fstat failed). */
+  size(): number | undefined {
+    if (this.fd === undefined) return undefined;
+    try {
+      return fstatSync(this.fd).size;
+    } catch {
+      return undefined;
+    }
+  }
+
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;

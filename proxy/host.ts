@@ -18,6 +18,8 @@ export interface ProxyHostOptions {
   tokenFile?: string | false;
   /** JSON Lines audit log. */
   auditFile?: string;
+  /** Rotate auditFile by size (see rotatingAuditLog.ts); without it the file only grows. */
+  auditRotation?: { maxBytes: number; keep: number };
   /** Asked for `approve` calls before elicitation: the VS Code extension plugs in here. */
   approver?: Approver;
   /** Extra catalog files for validate_input fallbacks. */

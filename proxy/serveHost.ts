@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { isUrlUpstream, type Upstream } from '../core';
 import { FileAuditSink, type AuditSink } from './auditLog';
+import { RotatingFileAuditSink } from './rotatingAuditLog';
 import type { GuardedServer, ProxyHost, ProxyHostEvents, ProxyHostOptions, ProxyHostStatus } from './host';
 import { HttpFront, randomToken } from './httpFront';
 import { PolicyGuard } from './policyGuard';
@@ -43,7 +44,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
 
   async start(): Promise<ProxyHostStatus> {
     if (this.current) return this.current;
-    const audit = this.options.audit ?? (this.options.auditFile ? new FileAuditSink(this.options.auditFile) : undefined);
+    const audit = this.options.audit ?? this.fileAudit();
     const guard = new PolicyGuard({
       policyPath: this.options.policyPath,
       catalogFiles: this.options.catalogFiles ?? [],
@@ -111,6 +112,14 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
     removeTokenFile(status?.tokenFile, status?.token);
     await front?.close();
     guard?.close();
+  }
+
+  /** The audit file of the options, rotated when they say so; a failed rotation is a problem of the host. */
+  private fileAudit(): AuditSink | undefined {
+    const { auditFile, auditRotation } = this.options;
+    if (!auditFile) return undefined;
+    if (!auditRotation) return new FileAuditSink(auditFile);
+    return new RotatingFileAuditSink(auditFile, auditRotation, { onRotationProblem: (message) => this.emit('problem', { message }) });
   }
 
   /** The listed servers follow hot reloads; new sessions see the current list. */

@@ -278,7 +278,8 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     // code-server's save dialog is VS Code's simple one: a quick input holding a path.
     const input = page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
-    await expectValue(input, new RegExp(`^${escapeRegExp(workspace)}/mcp-policy-decisions-[\\d-]+\\.jsonl$`), 10_000);
+    // Offered in the home folder, not the workspace: an export holds the calls' arguments.
+    await expectValue(input, new RegExp(`^${escapeRegExp(server!.dirs.home)}/mcp-policy-decisions-[\\d-]+\\.jsonl$`), 10_000);
     await ui!.screenshot('workflows-3a-save-dialog');
     await input.fill(exported);
     // The dialog lists the folder typed (temp: data/, workspace/) and ignores Enter while it
