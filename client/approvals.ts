@@ -2,51 +2,63 @@ import * as vscode from 'vscode';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core';
 import { readSettings } from './config';
 import { log } from './log';
+import type { PendingApproval, PendingApprovals } from './pendingApprovals';
+import { PENDING_COMMANDS } from './pendingCommands';
 
-const BY = 'VS Code';
-const MAX_ARGUMENTS_CHARS = 400;
+/** The notification's look at the arguments; the Pending group and the arguments document show them all. */
+const PREVIEW_CHARS = 160;
 
 /**
- * Asks the user about an `approve` call with a notification (Approve / Deny). No answer within
- * `mcpPolicy.approval.timeoutSeconds` (or the policy's own, shorter, timeout) rejects the
- * call; so does the proxy giving up (the request's signal).
+ * Asks the user about an `approve` call. The request joins the pending approvals (the
+ * Decisions view's Pending group and the status bar badge show it, Do Not Disturb or not) and
+ * a notification offers the same answers. No answer within `mcpPolicy.approval.timeoutSeconds`
+ * (or the policy's own, shorter, timeout) rejects the call; so does the proxy giving up.
  */
-export function createApprover(): Approver {
+export function createApprover(pending: PendingApprovals): Approver {
   return (request: ApprovalRequest): Promise<ApprovalAnswer> => {
     const timeoutMs = Math.min(readSettings().approvalTimeoutSeconds * 1000, request.timeoutMs > 0 ? request.timeoutMs : Infinity);
-    const args = JSON.stringify(request.arguments ?? {});
-    const shown = args.length > MAX_ARGUMENTS_CHARS ? `${args.slice(0, MAX_ARGUMENTS_CHARS)}…` : args;
-    const why = request.reason ? ` ${request.reason}.` : '';
-    const message = `An agent wants to run ${request.tool} on ${request.server}.${why} Arguments: ${shown}`;
+    const asked = pending.ask(request, timeoutMs);
     log().info(`Approval asked: ${request.tool} on ${request.server} (${request.rule})`);
-
-    return new Promise<ApprovalAnswer>((resolve) => {
-      let settled = false;
-      const settle = (answer: ApprovalAnswer): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        request.signal.removeEventListener('abort', onAbort);
-        log().info(`Approval ${answer.approved ? 'given' : 'refused'}: ${request.tool} (${answer.reason ?? answer.by ?? ''})`);
-        resolve(answer);
-      };
-      const timer = setTimeout(
-        () => settle({ approved: false, by: BY, reason: `no answer in VS Code within ${Math.round(timeoutMs / 1000)} s` }),
-        timeoutMs,
-      );
-      const onAbort = (): void => settle({ approved: false, by: BY, reason: 'the call was cancelled' });
-      request.signal.addEventListener('abort', onAbort, { once: true });
-      if (request.signal.aborted) onAbort();
-
-      void vscode.window.showWarningMessage(message, { modal: false }, 'Approve', 'Deny').then((choice) => {
-        if (settled) {
-          // The notification outlived the request: say so rather than pretend the click counted.
-          if (choice) void vscode.window.showInformationMessage(`The request to run ${request.tool} had already ended; nothing was changed.`);
-          return;
-        }
-        if (choice === 'Approve') settle({ approved: true, by: BY });
-        else settle({ approved: false, by: BY, reason: choice === 'Deny' ? 'denied in VS Code' : 'dismissed in VS Code' });
-      });
-    });
+    void asked.answer.then((answer) => log().info(`Approval ${answer.approved ? 'given' : 'refused'}: ${request.tool} (${answer.reason ?? answer.by ?? ''})`));
+    showNotification(asked.pending, asked.answer, timeoutMs);
+    return asked.answer;
   };
+}
+
+/**
+ * A progress notification, because it is the one kind an extension can close: it ends with the
+ * approval, however that is settled (here, in the view, by the deadline), so it never offers
+ * answers that no longer count. Its answers are command links; its bar runs down to the deadline.
+ */
+function showNotification(request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
+  const link = (label: string, command: string): string => `[${label}](command:${command}?${encodeURIComponent(JSON.stringify([request.id]))})`;
+  const args = JSON.stringify(request.arguments ?? {});
+  const preview = args.length > PREVIEW_CHARS ? `${args.slice(0, PREVIEW_CHARS)}… (${args.length} characters)` : args;
+  const why = request.reason ? ` ${unlinked(request.reason)}.` : '';
+  const message =
+    `An agent wants to run ${unlinked(request.tool)} on ${unlinked(request.server)}.${why} Arguments: ${unlinked(preview)}  ` +
+    [
+      link('Approve', PENDING_COMMANDS.approve),
+      link('Deny', PENDING_COMMANDS.deny),
+      link('Always Allow', PENDING_COMMANDS.alwaysAllow),
+      link('Show Arguments', PENDING_COMMANDS.showArguments),
+    ].join(' · ');
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: false }, async (progress) => {
+    progress.report({ message });
+    const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+    const tick = setInterval(() => progress.report({ increment: 100 / seconds }), 1000);
+    try {
+      await answer;
+    } finally {
+      clearInterval(tick);
+    }
+  });
+}
+
+/**
+ * Call data (tool, server, arguments) can hold "[text](command:…)": breaking "](" keeps it from
+ * becoming a link that would run a command when clicked.
+ */
+function unlinked(text: string): string {
+  return text.replace(/\]\(/g, '] (');
 }

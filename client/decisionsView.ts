@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Decision, DecisionEvent } from '../core';
 import type { DecisionStore } from './decisionStore';
+import { isPendingNode, type PendingNode, type PendingSection } from './pendingItems';
 
 export const DECISIONS_VIEW_ID = 'mcpPolicy.decisions';
 /** Context key for the title actions: Show Blocked Only vs Show All. */
@@ -15,17 +16,24 @@ const LOOK: Record<Decision, { icon: string; color: string; label: string }> = {
   rejected: { icon: 'close', color: 'errorForeground', label: 'Approval rejected' },
 };
 
-/** The Decisions tree: every tool call the local proxy decided, newest first. */
-export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vscode.Disposable {
+/** A row of the Decisions view: a decision, or the Pending group and what is in it. */
+export type DecisionsNode = DecisionEvent | PendingNode;
+
+/** The Decisions tree: approvals still pending on top (pendingItems.ts), then every tool call the local proxy decided, newest first. */
+export class DecisionsView implements vscode.TreeDataProvider<DecisionsNode>, vscode.Disposable {
   private blockedOnly = false;
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<DecisionsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  readonly view: vscode.TreeView<DecisionEvent>;
+  readonly view: vscode.TreeView<DecisionsNode>;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly store: DecisionStore) {
+  constructor(
+    private readonly store: DecisionStore,
+    private readonly pending?: PendingSection,
+  ) {
     this.view = vscode.window.createTreeView(DECISIONS_VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(this.view, this.changed, store.onDidChange(() => this.refresh()));
+    if (pending) this.subscriptions.push(pending.onDidChange((node) => (node ? this.changed.fire(node) : this.refresh())));
     void vscode.commands.executeCommand('setContext', BLOCKED_ONLY_KEY, false);
     this.refresh();
   }
@@ -46,14 +54,27 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vs
     this.view.badge = blocked > 0 ? { value: blocked, tooltip: `${blocked} blocked call${blocked === 1 ? '' : 's'}` } : undefined;
     // The empty state is the welcome content in package.json; this only explains an empty filter.
     this.view.message = this.blockedOnly && this.store.size > 0 && this.store.blockedCount === 0 ? 'No blocked calls.' : undefined;
-    this.changed.fire();
+    this.changed.fire(undefined);
   }
 
-  getChildren(element?: DecisionEvent): DecisionEvent[] {
-    return element ? [] : this.store.list(this.blockedOnly);
+  /** The selected decision (not a pending row), for commands run without an argument. */
+  get selectedDecision(): DecisionEvent | undefined {
+    const node = this.view.selection[0];
+    return node && !isPendingNode(node) ? node : undefined;
   }
 
-  getTreeItem(event: DecisionEvent): vscode.TreeItem {
+  getChildren(element?: DecisionsNode): DecisionsNode[] {
+    if (element) return isPendingNode(element) && this.pending ? this.pending.children(element) : [];
+    return [...(this.pending?.roots() ?? []), ...this.store.list(this.blockedOnly)];
+  }
+
+  getParent(element: DecisionsNode): DecisionsNode | undefined {
+    return isPendingNode(element) ? this.pending?.parent(element) : undefined;
+  }
+
+  getTreeItem(element: DecisionsNode): vscode.TreeItem {
+    if (isPendingNode(element)) return this.pending?.treeItem(element) ?? new vscode.TreeItem('');
+    const event = element;
     const look = LOOK[event.decision];
     const item = new vscode.TreeItem(event.tool, vscode.TreeItemCollapsibleState.None);
     item.id = event.id;
