@@ -102,7 +102,8 @@ export class PendingSection implements vscode.Disposable {
         const item = new vscode.TreeItem(approval.tool, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `mcpPolicy.pending.${approval.id}`;
         item.iconPath = new vscode.ThemeIcon('question', new vscode.ThemeColor('editorWarning.foreground'));
-        item.description = `${approval.server} · ${left} s left${approval.reason ? ` · ${approval.reason}` : ''}`;
+        // The countdown first: it is what the narrow default width still shows.
+        item.description = `${left} s left · ${approval.server}${approval.reason ? ` · ${approval.reason}` : ''}`;
         item.tooltip = approvalTooltip(approval, left);
         item.contextValue = 'pendingApproval';
         item.accessibilityInformation = { label: `Pending approval: ${approval.tool} on ${approval.server}, ${left} s left${approval.reason ? `, ${approval.reason}` : ''}` };
