@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core';
 import { readSettings } from './config';
 import { log } from './log';
-import type { PendingApproval, PendingApprovals } from './pendingApprovals';
+import { ANSWERED_BY, type PendingApproval, type PendingApprovals } from './pendingApprovals';
 import { PENDING_COMMANDS } from './pendingCommands';
 
 /** The notification's look at the arguments; the Pending group and the arguments document show them all. */
@@ -20,7 +20,7 @@ export function createApprover(pending: PendingApprovals): Approver {
     const asked = pending.ask(request, timeoutMs);
     log().info(`Approval asked: ${request.tool} on ${request.server} (${request.rule})`);
     void asked.answer.then((answer) => log().info(`Approval ${answer.approved ? 'given' : 'refused'}: ${request.tool} (${answer.reason ?? answer.by ?? ''})`));
-    showNotification(asked.pending, asked.answer, timeoutMs);
+    showNotification(pending, asked.pending, asked.answer, timeoutMs);
     return asked.answer;
   };
 }
@@ -28,9 +28,11 @@ export function createApprover(pending: PendingApprovals): Approver {
 /**
  * A progress notification, because it is the one kind an extension can close: it ends with the
  * approval, however that is settled (here, in the view, by the deadline), so it never offers
- * answers that no longer count. Its answers are command links; its bar runs down to the deadline.
+ * answers that no longer count. Its answers are command links; its bar runs down to the
+ * deadline. It is cancellable because that gives it a button, and a toast with a button opens
+ * expanded, links in view: Cancel rejects the call.
  */
-function showNotification(request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
+function showNotification(pending: PendingApprovals, request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
   const link = (label: string, command: string): string => `[${label}](command:${command}?${encodeURIComponent(JSON.stringify([request.id]))})`;
   const args = JSON.stringify(request.arguments ?? {});
   const preview = args.length > PREVIEW_CHARS ? `${args.slice(0, PREVIEW_CHARS)}… (${args.length} characters)` : args;
@@ -43,7 +45,8 @@ function showNotification(request: PendingApproval, answer: Promise<ApprovalAnsw
       link('Always Allow', PENDING_COMMANDS.alwaysAllow),
       link('Show Arguments', PENDING_COMMANDS.showArguments),
     ].join(' · ');
-  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: false }, async (progress) => {
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: true }, async (progress, token) => {
+    token.onCancellationRequested(() => pending.settle(request.id, { approved: false, by: ANSWERED_BY, reason: 'cancelled in VS Code' }));
     progress.report({ message });
     const seconds = Math.max(1, Math.round(timeoutMs / 1000));
     const tick = setInterval(() => progress.report({ increment: 100 / seconds }), 1000);

@@ -240,6 +240,8 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     for (const answer of ['Approve', 'Deny', 'Always Allow', 'Show Arguments']) {
       await toast.getByRole('link', { name: answer, exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
     }
+    // Cancel (the progress notification's own button) rejects too; with a button the toast opens expanded.
+    await toast.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
     await pendingRow('create_directory').waitFor({ state: 'visible', timeout: 10_000 });
     await ui!.screenshot('pending-2a-toast-and-view');
     await inline(pendingRow('create_directory'), 'Deny');
