@@ -7,7 +7,7 @@
 //      rule's reason), with a status bar badge and no toast; its arguments open as a read-only
 //      JSON document; Approve from the view forwards it.
 //   2. Notifications on: the toast offers the answers as links, and closes when the view
-//      answers; its Approve link answers too.
+//      answers; its Approve link answers too. A click on the badge focuses the Pending group.
 //   3. Always Allow from the view writes the allow rule through the language server and
 //      forwards the call; the next one is allowed without asking.
 //   4. A timed-out approval leaves the Pending group and its toast closes.
@@ -242,6 +242,12 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     }
     // Cancel (the progress notification's own button) rejects too; with a button the toast opens expanded.
     await toast.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+    // The badge brings the Pending group back from another view.
+    await ui!.runCommand('View: Show Explorer');
+    await pendingGroup.waitFor({ state: 'hidden', timeout: 10_000 });
+    await badge.click();
+    await pendingGroup.waitFor({ state: 'visible', timeout: 10_000 });
+    await expectAttribute(pendingGroup, 'aria-selected', 'true', 10_000);
     await pendingRow('create_directory').waitFor({ state: 'visible', timeout: 10_000 });
     await ui!.screenshot('pending-2a-toast-and-view');
     await inline(pendingRow('create_directory'), 'Deny');
@@ -316,6 +322,16 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     await ui!.screenshot('pending-4b-timed-out');
   });
 });
+
+async function expectAttribute(locator: Locator, name: string, value: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seen = await locator.getAttribute(name).catch(() => null);
+    if (seen === value) return;
+    if (Date.now() > deadline) throw new Error(`expected ${name}="${value}", saw ${String(seen)}`);
+    await locator.page().waitForTimeout(100);
+  }
+}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
