@@ -1,12 +1,10 @@
 import * as vscode from 'vscode';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core';
 import { readSettings } from './config';
+import { approvalMessage } from './approvalMessage';
 import { log } from './log';
 import { ANSWERED_BY, type PendingApproval, type PendingApprovals } from './pendingApprovals';
 import { PENDING_COMMANDS } from './pendingCommands';
-
-/** The notification's look at the arguments; the Pending group and the arguments document show them all. */
-const PREVIEW_CHARS = 160;
 
 /**
  * Asks the user about an `approve` call. The request joins the pending approvals (the
@@ -33,18 +31,7 @@ export function createApprover(pending: PendingApprovals): Approver {
  * expanded, links in view: Cancel rejects the call.
  */
 function showNotification(pending: PendingApprovals, request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
-  const link = (label: string, command: string): string => `[${label}](command:${command}?${encodeURIComponent(JSON.stringify([request.id]))})`;
-  const args = JSON.stringify(request.arguments ?? {});
-  const preview = args.length > PREVIEW_CHARS ? `${args.slice(0, PREVIEW_CHARS)}… (${args.length} characters)` : args;
-  const why = request.reason ? ` ${unlinked(request.reason)}.` : '';
-  const message =
-    `An agent wants to run ${unlinked(request.tool)} on ${unlinked(request.server)}.${why} Arguments: ${unlinked(preview)}  ` +
-    [
-      link('Approve', PENDING_COMMANDS.approve),
-      link('Deny', PENDING_COMMANDS.deny),
-      link('Always Allow', PENDING_COMMANDS.alwaysAllow),
-      link('Show Arguments', PENDING_COMMANDS.showArguments),
-    ].join(' · ');
+  const message = approvalMessage(request, PENDING_COMMANDS);
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: true }, async (progress, token) => {
     token.onCancellationRequested(() => pending.settle(request.id, { approved: false, by: ANSWERED_BY, reason: 'cancelled in VS Code' }));
     progress.report({ message });
@@ -56,12 +43,4 @@ function showNotification(pending: PendingApprovals, request: PendingApproval, a
       clearInterval(tick);
     }
   });
-}
-
-/**
- * Call data (tool, server, arguments) can hold "[text](command:…)": breaking "](" keeps it from
- * becoming a link that would run a command when clicked.
- */
-function unlinked(text: string): string {
-  return text.replace(/\]\(/g, '] (');
 }
