@@ -1,52 +1,46 @@
 import * as vscode from 'vscode';
 import type { ApprovalAnswer, ApprovalRequest, Approver } from '../core';
 import { readSettings } from './config';
+import { approvalMessage } from './approvalMessage';
 import { log } from './log';
-
-const BY = 'VS Code';
-const MAX_ARGUMENTS_CHARS = 400;
+import { ANSWERED_BY, type PendingApproval, type PendingApprovals } from './pendingApprovals';
+import { PENDING_COMMANDS } from './pendingCommands';
 
 /**
- * Asks the user about an `approve` call with a notification (Approve / Deny). No answer within
- * `mcpPolicy.approval.timeoutSeconds` (or the policy's own, shorter, timeout) rejects the
- * call; so does the proxy giving up (the request's signal).
+ * Asks the user about an `approve` call. The request joins the pending approvals (the
+ * Decisions view's Pending group and the status bar badge show it, Do Not Disturb or not) and
+ * a notification offers the same answers. No answer within `mcpPolicy.approval.timeoutSeconds`
+ * (or the policy's own, shorter, timeout) rejects the call; so does the proxy giving up.
  */
-export function createApprover(): Approver {
+export function createApprover(pending: PendingApprovals): Approver {
   return (request: ApprovalRequest): Promise<ApprovalAnswer> => {
     const timeoutMs = Math.min(readSettings().approvalTimeoutSeconds * 1000, request.timeoutMs > 0 ? request.timeoutMs : Infinity);
-    const args = JSON.stringify(request.arguments ?? {});
-    const shown = args.length > MAX_ARGUMENTS_CHARS ? `${args.slice(0, MAX_ARGUMENTS_CHARS)}…` : args;
-    const why = request.reason ? ` ${request.reason}.` : '';
-    const message = `An agent wants to run ${request.tool} on ${request.server}.${why} Arguments: ${shown}`;
+    const asked = pending.ask(request, timeoutMs);
     log().info(`Approval asked: ${request.tool} on ${request.server} (${request.rule})`);
-
-    return new Promise<ApprovalAnswer>((resolve) => {
-      let settled = false;
-      const settle = (answer: ApprovalAnswer): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        request.signal.removeEventListener('abort', onAbort);
-        log().info(`Approval ${answer.approved ? 'given' : 'refused'}: ${request.tool} (${answer.reason ?? answer.by ?? ''})`);
-        resolve(answer);
-      };
-      const timer = setTimeout(
-        () => settle({ approved: false, by: BY, reason: `no answer in VS Code within ${Math.round(timeoutMs / 1000)} s` }),
-        timeoutMs,
-      );
-      const onAbort = (): void => settle({ approved: false, by: BY, reason: 'the call was cancelled' });
-      request.signal.addEventListener('abort', onAbort, { once: true });
-      if (request.signal.aborted) onAbort();
-
-      void vscode.window.showWarningMessage(message, { modal: false }, 'Approve', 'Deny').then((choice) => {
-        if (settled) {
-          // The notification outlived the request: say so rather than pretend the click counted.
-          if (choice) void vscode.window.showInformationMessage(`The request to run ${request.tool} had already ended; nothing was changed.`);
-          return;
-        }
-        if (choice === 'Approve') settle({ approved: true, by: BY });
-        else settle({ approved: false, by: BY, reason: choice === 'Deny' ? 'denied in VS Code' : 'dismissed in VS Code' });
-      });
-    });
+    void asked.answer.then((answer) => log().info(`Approval ${answer.approved ? 'given' : 'refused'}: ${request.tool} (${answer.reason ?? answer.by ?? ''})`));
+    showNotification(pending, asked.pending, asked.answer, timeoutMs);
+    return asked.answer;
   };
+}
+
+/**
+ * A progress notification, because it is the one kind an extension can close: it ends with the
+ * approval, however that is settled (here, in the view, by the deadline), so it never offers
+ * answers that no longer count. Its answers are command links; its bar runs down to the
+ * deadline. It is cancellable because that gives it a button, and a toast with a button opens
+ * expanded, links in view: Cancel rejects the call.
+ */
+function showNotification(pending: PendingApprovals, request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
+  const message = approvalMessage(request, PENDING_COMMANDS);
+  void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: true }, async (progress, token) => {
+    token.onCancellationRequested(() => pending.settle(request.id, { approved: false, by: ANSWERED_BY, reason: 'cancelled in VS Code' }));
+    progress.report({ message });
+    const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+    const tick = setInterval(() => progress.report({ increment: 100 / seconds }), 1000);
+    try {
+      await answer;
+    } finally {
+      clearInterval(tick);
+    }
+  });
 }

@@ -100,15 +100,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage(`Copied the MCP client configuration for ${running.servers.length} guarded server(s). It holds the proxy's token: keep it private.`);
     }),
     register('mcpPolicy.goToRule', async (event?: DecisionEvent) => {
-      const target = event ?? decisions.view.selection[0];
+      const target = event ?? decisions.selectedDecision;
       if (target) await goToRule(await policy(), target.rule);
     }),
     register('mcpPolicy.decisions.allowTool', async (event?: DecisionEvent) => {
-      const target = event ?? decisions.view.selection[0];
+      const target = event ?? decisions.selectedDecision;
       if (target) await allowTool(await policy(), target);
     }),
     register('mcpPolicy.copyArguments', async (event?: DecisionEvent) => {
-      const target = event ?? decisions.view.selection[0];
+      const target = event ?? decisions.selectedDecision;
       if (target) await vscode.env.clipboard.writeText(JSON.stringify(target.arguments ?? {}, null, 2));
     }),
   ];

@@ -3,22 +3,30 @@ import type { DecisionEvent } from '../core';
 import type { DecisionFilter } from './decisionFilter';
 import { decisionTreeItem } from './decisionRow';
 import type { DecisionStore } from './decisionStore';
+import { isPendingNode, type PendingNode, type PendingSection } from './pendingItems';
 
 export const DECISIONS_VIEW_ID = 'mcpPolicy.decisions';
 /** Context key for the title actions: Filter vs Clear Filter. */
 const FILTERED_KEY = 'mcpPolicy.decisions.filtered';
 
-/** The Decisions tree: every tool call the local proxy decided, newest first. */
-export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vscode.Disposable {
+/** A row of the Decisions view: a decision, or the Pending group and what is in it. */
+export type DecisionsNode = DecisionEvent | PendingNode;
+
+/** The Decisions tree: approvals still pending on top (pendingItems.ts), then every tool call the local proxy decided, newest first. */
+export class DecisionsView implements vscode.TreeDataProvider<DecisionsNode>, vscode.Disposable {
   private _filter: DecisionFilter | undefined;
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new vscode.EventEmitter<DecisionsNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  readonly view: vscode.TreeView<DecisionEvent>;
+  readonly view: vscode.TreeView<DecisionsNode>;
   private readonly subscriptions: vscode.Disposable[] = [];
 
-  constructor(private readonly store: DecisionStore) {
+  constructor(
+    private readonly store: DecisionStore,
+    private readonly pending?: PendingSection,
+  ) {
     this.view = vscode.window.createTreeView(DECISIONS_VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
     this.subscriptions.push(this.view, this.changed, store.onDidChange(() => this.refresh()));
+    if (pending) this.subscriptions.push(pending.onDidChange((node) => (node ? this.changed.fire(node) : this.refresh())));
     void vscode.commands.executeCommand('setContext', FILTERED_KEY, false);
     this.refresh();
   }
@@ -57,17 +65,26 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vs
       this.view.description = undefined;
       this.view.message = undefined;
     }
-    this.changed.fire();
+    this.changed.fire(undefined);
   }
 
-  getChildren(element?: DecisionEvent): DecisionEvent[] {
-    if (element) return [];
-    // The root: groups shown above the decisions go first here.
-    return this.store.list(this._filter);
+  /** The selected decision (not a pending row), for commands run without an argument. */
+  get selectedDecision(): DecisionEvent | undefined {
+    const node = this.view.selection[0];
+    return node && !isPendingNode(node) ? node : undefined;
   }
 
-  getTreeItem(event: DecisionEvent): vscode.TreeItem {
-    return decisionTreeItem(event);
+  getChildren(element?: DecisionsNode): DecisionsNode[] {
+    if (element) return isPendingNode(element) && this.pending ? this.pending.children(element) : [];
+    return [...(this.pending?.roots() ?? []), ...this.store.list(this._filter)];
+  }
+
+  getParent(element: DecisionsNode): DecisionsNode | undefined {
+    return isPendingNode(element) ? this.pending?.parent(element) : undefined;
+  }
+
+  getTreeItem(element: DecisionsNode): vscode.TreeItem {
+    return isPendingNode(element) ? (this.pending?.treeItem(element) ?? new vscode.TreeItem('')) : decisionTreeItem(element);
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@ import { CatalogView } from './catalogView';
 import { registerCommands } from './commands';
 import { readSettings, SECTION } from './config';
 import { DecisionStore } from './decisionStore';
-import { DecisionsView } from './decisionsView';
+import { DECISIONS_VIEW_ID, DecisionsView } from './decisionsView';
 import { readAuditSettings } from './auditSettings';
 import { loadDecisionHistory } from './decisionHistory';
 import { LocalProxy, type ProxyHostFactory } from './localProxy';
@@ -20,6 +20,10 @@ import { GuardState } from './guardState';
 import { registerStarterSnippet } from './starterSnippet';
 import { supplyPolicyInputs } from './inputValues';
 import { installLauncher } from '../proxy/launcher';
+import { PendingApprovals } from './pendingApprovals';
+import { isPendingNode, PendingSection } from './pendingItems';
+import { PendingStatus } from './pendingStatus';
+import { registerPendingCommands } from './pendingCommands';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -35,16 +39,18 @@ export function activate(context: vscode.ExtensionContext): void {
   const started = performance.now();
   const log = createLog();
   const store = new DecisionStore(readSettings().decisionsMax);
+  const pendingApprovals = new PendingApprovals();
+  const pendingSection = new PendingSection(pendingApprovals);
   // The workspace's port and credential outlive Stop/Start and reloads: see proxyIdentity.ts.
   proxy = new LocalProxy(
     createProxyHost,
-    createApprover(),
+    createApprover(pendingApprovals),
     { state: context.workspaceState, secrets: context.secrets, registry: new TokenStore() },
     async (policy) => void (await supplyPolicyInputs(context.secrets, policy)),
     () => readAuditSettings(context),
   );
   const localProxy = proxy;
-  const decisions = new DecisionsView(store);
+  const decisions = new DecisionsView(store, pendingSection);
   void loadDecisionHistory(context, store);
   const catalog = new CatalogView(locatePolicy);
   const guard = new GuardState(locatePolicy, () => localProxy.running);
@@ -63,6 +69,27 @@ export function activate(context: vscode.ExtensionContext): void {
     registerStarterSnippet(),
     localProxy.onDidChange(() => guard.schedule()),
     ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, guard, languageClient: () => languageClient }),
+    // Disposing rejects what is still pending: no call is left waiting on a closed window.
+    pendingApprovals,
+    pendingSection,
+    new PendingStatus(pendingApprovals),
+    ...registerPendingCommands({
+      pending: pendingApprovals,
+      policy: async () => {
+        const uri = localProxy.policy ?? (await locatePolicy());
+        if (!uri) throw new Error('No policy file in this workspace. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
+        return uri;
+      },
+      revealPending: async () => {
+        await vscode.commands.executeCommand(`${DECISIONS_VIEW_ID}.focus`);
+        const group = pendingSection.groupNode();
+        if (group) await decisions.view.reveal(group, { expand: 2, focus: true, select: true });
+      },
+      selected: () => {
+        const node = decisions.view.selection[0];
+        return node && isPendingNode(node) ? node : undefined;
+      },
+    }),
     vscode.workspace.onDidChangeConfiguration((change) => {
       if (change.affectsConfiguration(`${SECTION}.decisions.max`)) store.setMax(readSettings().decisionsMax);
       if (change.affectsConfiguration(`${SECTION}.policyFile`)) catalog.scheduleReload();

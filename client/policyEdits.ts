@@ -24,7 +24,7 @@ export async function goToRule(policy: vscode.Uri, rule: string): Promise<vscode
  * it offers one, else by flipping the deciding exact rule to allow or adding an exact rule
  * (an exact name beats every glob). Saved at once so the running proxy reloads it.
  */
-export async function allowTool(policy: vscode.Uri, event: DecisionEvent): Promise<void> {
+export async function allowTool(policy: vscode.Uri, event: Pick<DecisionEvent, 'rule' | 'tool'>): Promise<void> {
   const path = parseJsonPath(event.rule) ?? [];
   if (path[0] === 'hide' || (path[0] === 'servers' && path[2] === 'hide')) {
     const choice = await vscode.window.showWarningMessage(

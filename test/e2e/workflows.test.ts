@@ -188,8 +188,8 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     assert.match(await toast.innerText(), new RegExp(`${APPROVE_REASON}\\.`));
     await ui!.screenshot('workflows-1a-approval-asked');
     assert.equal(existsSync(approvedDir), false, 'the call was forwarded before it was approved');
-    await toast.getByRole('button', { name: 'Deny', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
-    await toast.getByRole('button', { name: 'Approve', exact: true }).click();
+    await toast.getByRole('link', { name: 'Deny', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
+    await toast.getByRole('link', { name: 'Approve', exact: true }).click();
     const result = await call;
     assert.notEqual(result.isError, true, JSON.stringify(result));
     assert.ok(existsSync(approvedDir) && statSync(approvedDir).isDirectory(), 'the approved call did not create the directory');
@@ -206,7 +206,7 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     const call = createDirectory(deniedDir);
     const toast = approvalToast(page, deniedDir);
     await toast.waitFor({ state: 'visible', timeout: 15_000 });
-    await toast.getByRole('button', { name: 'Deny', exact: true }).click();
+    await toast.getByRole('link', { name: 'Deny', exact: true }).click();
     const result = await call;
     assert.equal(result.isError, true, JSON.stringify(result));
     assert.match(resultText(result), /^\[POLICY APPROVAL REJECTED\] create_directory: denied in VS Code/);
@@ -226,9 +226,8 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     assert.equal(result.isError, true, JSON.stringify(result));
     assert.match(resultText(result), new RegExp(`^\\[POLICY APPROVAL REJECTED\\] create_directory: no answer in VS Code within ${APPROVAL_TIMEOUT_S} s`));
     assert.ok(waited >= APPROVAL_TIMEOUT_S - 0.5 && waited < APPROVAL_TIMEOUT_S + 10, `rejected after ${waited.toFixed(1)} s`);
-    // A click after the request ended changes nothing, and says so.
-    await toast.getByRole('button', { name: 'Approve', exact: true }).click();
-    await ui!.waitForNotification(/The request to run create_directory had already ended; nothing was changed\./, 10_000);
+    // The toast ends with the request: no answers are left on screen that would not count.
+    await toast.waitFor({ state: 'hidden', timeout: 10_000 });
     assert.equal(existsSync(lateDir), false, 'the late Approve reached the server');
     await ui!.screenshot('workflows-1c-timed-out');
   });
