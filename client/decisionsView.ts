@@ -50,7 +50,14 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionsNode>, vs
   private refresh(): void {
     const filter = this._filter;
     const blocked = this.store.blockedCount;
-    this.view.badge = blocked > 0 ? { value: blocked, tooltip: `${blocked} blocked call${blocked === 1 ? '' : 's'}` } : undefined;
+    // A pending approval is what the user must act on, so it leads the badge when there is one.
+    const pending = this.pending?.count ?? 0;
+    this.view.badge =
+      pending > 0
+        ? { value: pending, tooltip: `${pending} approval${pending === 1 ? '' : 's'} pending${blocked > 0 ? `, ${blocked} blocked call${blocked === 1 ? '' : 's'}` : ''}` }
+        : blocked > 0
+          ? { value: blocked, tooltip: `${blocked} blocked call${blocked === 1 ? '' : 's'}` }
+          : undefined;
     if (filter) {
       const shown = this.store.list(filter).length;
       this.view.description = `${filter.text} · ${shown} of ${this.store.size}`;

@@ -48,6 +48,11 @@ export class PendingSection implements vscode.Disposable {
     for (const { approval } of this.nodes.values()) this.changed.fire(approval);
   }
 
+  /** How many approvals wait for an answer. */
+  get count(): number {
+    return this.pending.size;
+  }
+
   /** The group, only while something is pending. */
   roots(): PendingNode[] {
     return this.pending.size > 0 ? [this.group] : [];
