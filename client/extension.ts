@@ -18,6 +18,8 @@ import { GuardState } from './guardState';
 import { registerStarterSnippet } from './starterSnippet';
 import { supplyPolicyInputs } from './inputValues';
 import { installLauncher } from '../proxy/launcher';
+import { registerPolicyTests } from './policyTestController';
+import { registerReplay } from './replayView';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -57,6 +59,8 @@ export function activate(context: vscode.ExtensionContext): void {
     localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
     guard,
     registerStarterSnippet(),
+    registerPolicyTests(),
+    registerReplay(store, async () => localProxy.policy ?? (await locatePolicy())),
     localProxy.onDidChange(() => guard.schedule()),
     ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, guard, languageClient: () => languageClient }),
     vscode.workspace.onDidChangeConfiguration((change) => {
