@@ -6,7 +6,10 @@
 //      the test that covers it fail, with its message at its line;
 //   2. the Evaluate code lens on a rule shows how a call to it is decided;
 //   3. calls recorded through the extension's local proxy (guarding the demo CRM server), the
-//      campaign limit tightened from 2 to 1: Replay lists exactly the call that changes.
+//      campaign limit tightened from 2 to 1 in the editor, unsaved: Replay lists exactly the
+//      call that changes;
+//   4. a reload that adds a server whose command is missing: reported at once, the other
+//      server keeps serving; Stop clears the status bar's warning.
 //
 // Screenshots go to test-results/e2e/policy-testing-*.png.
 import assert from 'node:assert/strict';
@@ -213,12 +216,22 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     await decisions.locator('.monaco-list-row').nth(2).waitFor({ state: 'visible', timeout: 15_000 });
     await ui!.screenshot('policy-testing-3a-decisions');
 
-    writeFileSync(policyFile, examplePolicy().replace(SENDS_LIMIT, SENDS_LIMIT.replace('"max": 2', '"max": 1')));
+    // Tightened in the editor only (a draft, not saved): Find/Replace of the campaign limit.
     await showLine(limitLine);
-    await expectText(page.locator('.editor-instance .view-lines'), /"max": 1/, 15_000);
+    await page.keyboard.press('Control+H');
+    const find = page.locator('.find-widget textarea[aria-label="Find"], .find-widget .find-part textarea').first();
+    await find.waitFor({ state: 'visible', timeout: 10_000 });
+    await find.fill('"max": 2 }');
+    const replaceInput = page.locator('.find-widget textarea[aria-label="Replace"], .find-widget .replace-part textarea').first();
+    await replaceInput.fill('"max": 1 }');
+    await replaceInput.press('Control+Alt+Enter');
+    await page.keyboard.press('Escape');
+    await expectText(page.locator('.editor-instance .view-lines'), /"campaign_sends", "window": "minute", "max": 1 \}/, 15_000);
+    await page.locator('.tab.active.dirty').filter({ hasText: 'mcp-policy.json' }).waitFor({ state: 'visible', timeout: 5_000 });
+    assert.ok(readFileSync(policyFile, 'utf8').includes(SENDS_LIMIT), 'the draft was saved');
     await ui!.runCommand('MCP Policy: Replay Decisions Against This Policy');
     const replay = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Replay' }) });
-    await expectText(replay.locator('.pane-body'), /3 recorded decisions replayed against mcp-policy\.json: 1 change \(allowed → rate_limited: 1\)/, 15_000);
+    await expectText(replay.locator('.pane-body'), /3 recorded decisions replayed against mcp-policy\.json \(unsaved draft\): 1 change \(allowed → rate_limited: 1\)/, 15_000);
     const group = replay.locator('.monaco-list-row').filter({ hasText: 'allowed → rate_limited' });
     await group.waitFor({ state: 'visible', timeout: 10_000 });
     const rows = replay.locator('.monaco-list-row[aria-label*="fluentcrm_resume_campaign on fluentcrm: allowed → rate_limited"]');
@@ -230,5 +243,23 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     // The rule that decides now is selected in the policy.
     const ruleLine = examplePolicy().split('\n').findIndex((text) => text.includes('"fluentcrm_resume_campaign": {')) + 1;
     await expectText(page.locator('.part.statusbar'), new RegExp(`Ln ${ruleLine}, Col \\d+ \\(\\d+ selected\\)`), 10_000);
+  });
+
+  await step('4. a reload naming an upstream that cannot start is reported at once; the other server keeps serving; Stop clears the warning', async () => {
+    await ui!.runCommand('File: Revert File');
+    await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
+    const broken = examplePolicy().replace('"servers": {', '"servers": {\n    "broken": { "upstream": { "command": "no-such-mcp-server-command" } },');
+    writeFileSync(policyFile, broken);
+    await expectText(statusItem.first(), /MCP Policy: on · 2 servers/, 30_000);
+    await statusItem.first().locator('.codicon-warning').waitFor({ state: 'visible', timeout: 15_000 });
+    await server!.waitForVscodeLog(/Server broken: upstream "broken" cannot be started: command not found on PATH: no-such-mcp-server-command/, 10_000);
+    await ui!.screenshot('policy-testing-4a-reload-problem');
+    const listed = await mcp!.callTool({ name: 'fluentcrm_list_contacts', arguments: { per_page: 1 } });
+    assert.notEqual(listed.isError, true, `the other server stopped serving: ${JSON.stringify(listed)}`);
+
+    await ui!.runCommand('MCP Policy: Stop Local Proxy');
+    await expectText(statusItem.first(), /MCP Policy: off/, 30_000);
+    assert.equal(await statusItem.first().locator('.codicon-warning').count(), 0, 'the status bar still warns after Stop');
+    await ui!.screenshot('policy-testing-4b-stopped');
   });
 });
