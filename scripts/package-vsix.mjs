@@ -43,7 +43,7 @@ try {
   const vsce = createRequire(import.meta.url).resolve('@vscode/vsce/vsce');
   // The extension's page shows the user-facing README, not the developer one (README.md).
   const readmeArgs = ['--readme-path', MARKETPLACE_README_STAGED, '--no-rewrite-relative-links'];
-  const vsceArgs = listOnly ? ['ls', '--no-dependencies', ...readmeArgs] : ['package', '--no-dependencies', '--allow-missing-repository', ...readmeArgs, '--out', out];
+  const vsceArgs = listOnly ? ['ls', '--no-dependencies', '--readme-path', MARKETPLACE_README_STAGED] : ['package', '--no-dependencies', '--allow-missing-repository', ...readmeArgs, '--out', out];
   const result = spawnSync(process.execPath, [vsce, ...vsceArgs], { cwd: stage, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
   if (!listOnly) console.log(`package-vsix: ${out} (${(statSync(out).size / 1024).toFixed(0)} KiB)`);
