@@ -123,7 +123,6 @@ export function registerPolicyTests(): vscode.Disposable {
           return new vscode.Location(uri, new vscode.Range(start.line, start.character, end.line, end.character));
         };
         const names = new Map(tests.map((test) => [test.label, test]));
-        const started = Date.now();
         const result = await runTestsOfText(uri.fsPath, text, new Set(names.keys()), () => token.isCancellationRequested);
         if (result.kind === 'invalid') {
           const first = result.errors[0];
@@ -139,7 +138,7 @@ export function registerPolicyTests(): vscode.Disposable {
             continue;
           }
           for (const event of outcome.events) testRun.appendOutput(`${name}: ${event.tool} → ${event.decision} (rule ${event.rule}): ${event.reason}\r\n`, undefined, test);
-          if (outcome.kind === 'passed') testRun.passed(test, Date.now() - started);
+          if (outcome.kind === 'passed') testRun.passed(test, outcome.ms);
           else {
             testRun.failed(
               test,
@@ -148,7 +147,7 @@ export function registerPolicyTests(): vscode.Disposable {
                 message.location = location(failure.range);
                 return message;
               }),
-              Date.now() - started,
+              outcome.ms,
             );
           }
         }

@@ -15,8 +15,8 @@ export interface TestRunFailure {
 }
 
 export type TestRunOutcome =
-  | { kind: 'passed'; events: DecisionEvent[] }
-  | { kind: 'failed'; failures: TestRunFailure[]; events: DecisionEvent[] }
+  | { kind: 'passed'; events: DecisionEvent[]; ms: number }
+  | { kind: 'failed'; failures: TestRunFailure[]; events: DecisionEvent[]; ms: number }
   /** The test is not in the text any more (renamed or removed since it was listed). */
   | { kind: 'missing' };
 
@@ -42,11 +42,13 @@ export async function runTestsOfText(path: string, text: string, names: Readonly
       outcomes.set(name, { kind: 'missing' });
       continue;
     }
+    const started = performance.now();
     const result = await runPolicyTest(compiled, loaded.document, test, { catalog: loaded.catalog });
-    if (result.passed) outcomes.set(name, { kind: 'passed', events: result.events });
+    const ms = performance.now() - started;
+    if (result.passed) outcomes.set(name, { kind: 'passed', events: result.events, ms });
     else {
       const failures = result.failures.map((failure) => ({ message: failure.message, range: loaded.document.rangeOf([...failure.path, 'expect']) }));
-      outcomes.set(name, { kind: 'failed', failures, events: result.events });
+      outcomes.set(name, { kind: 'failed', failures, events: result.events, ms });
     }
   }
   return { kind: 'ran', outcomes };
