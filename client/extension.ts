@@ -24,6 +24,8 @@ import { PendingApprovals } from './pendingApprovals';
 import { isPendingNode, PendingSection } from './pendingItems';
 import { PendingStatus } from './pendingStatus';
 import { registerPendingCommands } from './pendingCommands';
+import { registerPolicyTests } from './policyTestController';
+import { registerReplay } from './replayView';
 
 // Loaded on first start: most users open the views long before they start the proxy.
 const createProxyHost: ProxyHostFactory = async (options) => (await import('../proxy/serveHost.js')).createProxyHost(options);
@@ -67,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
     localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
     guard,
     registerStarterSnippet(),
+    registerPolicyTests(),
+    registerReplay(store, async () => localProxy.policy ?? (await locatePolicy())),
     localProxy.onDidChange(() => guard.schedule()),
     ...registerCommands({ context, proxy: localProxy, store, decisions, catalog, guard, languageClient: () => languageClient }),
     // Disposing rejects what is still pending: no call is left waiting on a closed window.

@@ -199,6 +199,8 @@ export class LocalProxy implements vscode.Disposable {
       host.removeAllListeners();
       this.host = undefined;
       this.credential = undefined;
+      // A stopped proxy has no upstream or reload problem left to show.
+      this._problem = undefined;
       this.setState('stopped');
       log().info('Local proxy stopped');
     }

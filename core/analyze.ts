@@ -122,6 +122,11 @@ export function loadPolicyFile(path: string, extraCatalogFiles: readonly string[
       catalogFiles: [],
     };
   }
+  return loadPolicyText(path, text, extraCatalogFiles);
+}
+
+/** A policy's text as an editor holds it (unsaved edits included), with the catalogs of its file. */
+export function loadPolicyText(path: string, text: string, extraCatalogFiles: readonly string[] = []): LoadedPolicy {
   const named = namedCatalogs(text);
   const { catalog, problems, files } = loadCatalog(path, named, extraCatalogFiles);
   return { path, ...analyzePolicy(text, { catalog, catalogProblems: problems }), catalog, catalogFiles: files };

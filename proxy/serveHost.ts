@@ -54,13 +54,16 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
     let front: HttpFront | undefined;
     try {
       const problems = this.upstreamProblems(guard);
-      if (problems.length > 0) throw new Error(problems.join('\n'));
+      if (problems.length > 0) throw new Error(problems.map((problem) => problem.message).join('\n'));
       guard.on('decision', (event) => this.emit('decision', event));
       guard.on('upstream', (outcome) => this.emit('upstream', outcome));
       guard.on('policy', (reload) => {
         // Servers added or removed by a reload are listed before anyone hears of the reload.
         if (reload.ok && this.current) this.current = { ...this.current, servers: this.servers(guard, this.current.host, this.current.port) };
         this.emit('policy', reload);
+        // An upstream the reload names that cannot start is said now, not at its first call;
+        // the other servers go on serving.
+        if (reload.ok) for (const problem of this.upstreamProblems(guard)) this.emit('problem', problem);
       });
       guard.on('problem', (problem) => this.emit('problem', problem));
       guard.on('counters', (health) => this.emit('counters', health));
@@ -147,18 +150,19 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
     return guard.policy.policy?.servers?.[server]?.upstream;
   }
 
-  private upstreamProblems(guard: PolicyGuard): string[] {
+  private upstreamProblems(guard: PolicyGuard): Array<{ server?: string; message: string }> {
     if (this.options.single) {
+      const server = this.options.single.server;
       const problem = commandProblem(this.options.single.upstream, guard.policyFolder);
-      return problem ? [`upstream "${this.options.single.server}": ${problem}`] : [];
+      return problem ? [{ server, message: `upstream "${server}": ${problem}` }] : [];
     }
     const names = this.serverNames(guard);
-    if (names.length === 0) return [`${guard.policyPath} names no servers.*.upstream to guard`];
-    const problems: string[] = [];
+    if (names.length === 0) return [{ message: `${guard.policyPath} names no servers.*.upstream to guard` }];
+    const problems: Array<{ server: string; message: string }> = [];
     for (const name of names) {
       const upstream = this.upstreamFor(guard, name);
       const problem = upstream && commandProblem(upstream, guard.policyFolder);
-      if (problem) problems.push(`upstream "${name}" cannot be started: ${problem}`);
+      if (problem) problems.push({ server: name, message: `upstream "${name}" cannot be started: ${problem}` });
     }
     return problems;
   }

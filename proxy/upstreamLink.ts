@@ -126,12 +126,19 @@ export class UpstreamLink {
     const transport = this.createTransport();
     transport.onmessage = (message) => this.receive(transport, message);
     transport.onerror = () => undefined; // a failed send rejects; a death arrives as onclose
-    transport.onclose = () => this.died(transport, `upstream "${this.options.server}" closed the connection`);
+    // A process that never started also "closes": the start failure says why, not the close.
+    let started = false;
+    transport.onclose = () => {
+      if (started) this.died(transport, `upstream "${this.options.server}" closed the connection`);
+    };
     try {
       await transport.start();
+      started = true;
     } catch (error) {
       this.failures++;
-      throw new Error(`upstream "${this.options.server}" could not be started: ${(error as Error).message}`);
+      const reason = `upstream "${this.options.server}" could not be started: ${this.startFailure(error)}`;
+      this.options.onfailure(reason);
+      throw new Error(reason);
     }
     if (this.closed) {
       await transport.close().catch(() => undefined);
@@ -201,6 +208,14 @@ export class UpstreamLink {
     this.died(transport, reason);
     transport.onclose = undefined;
     await transport.close().catch(() => undefined);
+  }
+
+  /** "spawn x ENOENT" means the command (or its folder) is not there: say which. */
+  private startFailure(error: unknown): string {
+    const message = (error as Error).message ?? String(error);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return message;
+    const upstream = resolveUpstreamReferences(this.options.upstream, `servers.${this.options.server}.upstream`);
+    return commandProblem(upstream, this.options.defaultCwd) ?? message;
   }
 
   private createTransport(): Transport {
