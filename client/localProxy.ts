@@ -123,7 +123,10 @@ export class LocalProxy implements vscode.Disposable {
     }
     this.host = host;
     this.credential = credential;
-    this._problem = undefined;
+    // A server that cannot start is shown at once; the others serve.
+    for (const problem of status.problems) log().error(`Server ${problem.server}: ${problem.message}`);
+    const first = status.problems[0];
+    this._problem = first ? `${first.server}: ${first.message}${status.problems.length > 1 ? ` (and ${status.problems.length - 1} more)` : ''}` : undefined;
     this.setState('running');
     log().info(`Local proxy listening on http://${status.host}:${status.port}/ for ${policy.fsPath}`);
     for (const server of status.servers) log().info(`Guarded server ${server.name}: ${server.url}`);

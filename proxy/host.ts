@@ -38,6 +38,11 @@ export interface ProxyHostStatus {
   token: string;
   tokenFile: string | undefined;
   servers: GuardedServer[];
+  /**
+   * Servers of the policy that could not start (their command is missing, say). The others
+   * serve; a call to one of these fails and says why. Start refuses only when none can start.
+   */
+  problems: Array<{ server: string; message: string }>;
 }
 
 export interface UpstreamOutcome {

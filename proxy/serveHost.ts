@@ -54,7 +54,10 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
     let front: HttpFront | undefined;
     try {
       const problems = this.upstreamProblems(guard);
-      if (problems.length > 0) throw new Error(problems.map((problem) => problem.message).join('\n'));
+      // One server that cannot start must not keep the others from serving (a reload treats it
+      // the same way); with nothing that can start there is nothing to guard.
+      const startable = this.options.single ? 1 - problems.length : this.serverNames(guard).length - problems.length;
+      if (problems.length > 0 && startable <= 0) throw new Error(problems.map((problem) => problem.message).join('\n'));
       guard.on('decision', (event) => this.emit('decision', event));
       guard.on('upstream', (outcome) => this.emit('upstream', outcome));
       guard.on('policy', (reload) => {
@@ -94,7 +97,8 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
       guard.watch();
       this.guard = guard;
       this.front = front;
-      this.current = { port, host, token, tokenFile, servers: this.servers(guard, host, port) };
+      const serverProblems = problems.flatMap((problem) => (problem.server ? [{ server: problem.server, message: problem.message }] : []));
+      this.current = { port, host, token, tokenFile, servers: this.servers(guard, host, port), problems: serverProblems };
       return this.current;
     } catch (error) {
       // A listener left open would keep the process alive with nothing to guard.

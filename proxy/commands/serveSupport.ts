@@ -40,4 +40,5 @@ export function printListening(status: ProxyHostStatus): void {
   for (const server of status.servers) writeStderr(`mcp-policy: guarding ${server.name} at ${server.url}\n`);
   writeStderr(`mcp-policy: bearer token: ${status.token}${status.tokenFile ? ` (also in ${status.tokenFile})` : ''}\n`);
   writeStderr(`mcp-policy: listening on http://${status.host}:${status.port}\n`);
+  for (const problem of status.problems) writeStderr(`mcp-policy: ${problem.message}; its calls fail until the policy or the machine is fixed\n`);
 }
