@@ -7,12 +7,13 @@
  * of what reached it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, ToolListChangedNotificationSchema, type Tool } from '@modelcontextprotocol/sdk/types.js';
-import { connectHttp, connectThroughProxy, modes, repoRoot, startHttpCli, tempFolder, textOf, writePolicy } from './helpers';
+import { connectHttp, connectThroughProxy, modes, newClient, repoRoot, startHttpCli, tempFolder, textOf, writePolicy } from './helpers';
 import { runCli } from './cliRun';
 
 const demoServer = join(repoRoot, 'dist', 'demo-crm-server.js');
@@ -279,3 +280,31 @@ for (const mode of modes) {
     assert.deepEqual(second.flat().map((tool) => [tool.name, tool.description]), [['fluentcrm_resume_campaign', 'Resumes a campaign (now with more mail).']]);
   });
 }
+
+test('demo server alone: its changes file rewrites descriptions and adds tools with list_changed; a bad file changes nothing; removing it restores the recorded tools', async (t) => {
+  const d = demo(t);
+  const client = newClient();
+  let changed = 0;
+  client.setNotificationHandler(ToolListChangedNotificationSchema, () => void changed++);
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [demoServer], env: d.env, stderr: 'ignore' }));
+  t.after(() => client.close());
+  assert.deepEqual(client.getServerCapabilities()?.tools, { listChanged: true }, 'it says its list can change');
+  const recorded = (await client.listTools()).tools;
+  assert.equal(recorded.length, 36);
+
+  d.change({ descriptions: { fluentcrm_get_contact: POISONED }, add: ['fluentcrm_export_contacts'] });
+  await eventually('the first list_changed', async () => changed, (count) => count === 1);
+  const tools = (await client.listTools()).tools;
+  assert.equal(tools.length, 37);
+  assert.equal(tools.find((tool) => tool.name === 'fluentcrm_get_contact')?.description, POISONED);
+  assert.match(textOf(await client.callTool({ name: 'fluentcrm_export_contacts', arguments: {} })), /"csv": "email,first_name,last_name\\nada@example\.com/);
+
+  writeFileSync(d.changes, '{"add": ["no_such_demo_tool"]}');
+  writeFileSync(d.changes, '{ not json');
+  d.change({ descriptions: { fluentcrm_get_contact: POISONED }, add: ['fluentcrm_export_contacts'] });
+  rmSync(d.changes);
+  await eventually('the list_changed of the restore', async () => changed, (count) => count === 2);
+  assert.deepEqual((await client.listTools()).tools, recorded, 'back to the recorded tools, byte for byte');
+  assert.equal(changed, 2, 'the bad files and the unchanged rewrite announced nothing');
+  assert.match(textOf(await client.callTool({ name: 'fluentcrm_export_contacts', arguments: {} })), /Unknown tool/, 'a tool no longer listed is not run');
+});
