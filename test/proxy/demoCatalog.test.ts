@@ -308,3 +308,36 @@ test('demo server alone: its changes file rewrites descriptions and adds tools w
   assert.equal(changed, 2, 'the bad files and the unchanged rewrite announced nothing');
   assert.match(textOf(await client.callTool({ name: 'fluentcrm_export_contacts', arguments: {} })), /Unknown tool/, 'a tool no longer listed is not run');
 });
+
+test('pinning on: a tool the demo server adds at run time is hidden and denied as unpinned until catalog --accept pins it; an unknown name is refused and nothing written', async (t) => {
+  const d = demo(t);
+  const audit = join(d.folder, 'audit.jsonl');
+  const policy = demoPolicy(d, { pinning: true });
+  assert.equal((await runCli(['catalog', policy], {})).code, 0);
+  const catalogPath = join(d.folder, 'mcp-policy.catalog.json');
+  const client = await connectDemo(t, 'stdio', policy, audit);
+  assert.equal((await names(client)).length, 36);
+  d.change({ add: ['fluentcrm_export_contacts'] });
+  // The proxy hears list_changed and relists; the new tool stays out of the client's list.
+  await eventually('the unpinned tool reported', async () => {
+    await names(client);
+    return auditLines(audit).filter((line) => line.event === 'drift').map((line) => [line.tool, line.kind]);
+  }, (drifts) => drifts.length > 0);
+  assert.equal((await names(client)).includes('fluentcrm_export_contacts'), false);
+  assert.match(textOf(await client.callTool({ name: 'fluentcrm_export_contacts', arguments: {} })), /^\[POLICY DENIED\] fluentcrm_export_contacts: .*is not pinned.*--accept fluentcrm_export_contacts/);
+
+  const before = readFileSync(catalogPath, 'utf8');
+  const unknown = await runCli(['catalog', policy, '--accept', 'fluentcrm_export_contact'], {});
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /no server lists or pins fluentcrm_export_contact; nothing written/);
+  assert.equal(readFileSync(catalogPath, 'utf8'), before);
+  assert.equal((await runCli(['catalog', policy, '--check', '--accept', 'x'], {})).code, 2, '--check and --accept together is bad usage');
+
+  const accepted = await runCli(['catalog', policy, '--accept', 'fluentcrm_export_contacts'], {});
+  assert.equal(accepted.code, 0, accepted.stderr);
+  assert.match(accepted.stdout, /accepted: fluentcrm\/fluentcrm_export_contacts: pinned \(new\)/);
+  const exported = await eventually('export allowed once pinned', async () => textOf(await client.callTool({ name: 'fluentcrm_export_contacts', arguments: {} })), (text) => !text.startsWith('[POLICY'));
+  assert.match(exported, /ada@example\.com/);
+  assert.equal((await names(client)).length, 37);
+  assert.deepEqual(d.received(), ['fluentcrm_export_contacts'], 'only the call after the pin reached the server');
+});
