@@ -66,7 +66,7 @@ export function driftOf(server: string, live: PinnedDefinition | undefined, pinn
   }
   const liveDigest = definitionDigest(live);
   if (!pinned) {
-    return { server, tool, kind: 'unpinned', changes: [], live: liveDigest, reason: `${tool} is not pinned: the catalog has no definition of it for server "${server}" (a new tool; review it and run mcp-policy catalog to pin it)` };
+    return { server, tool, kind: 'unpinned', changes: [], live: liveDigest, reason: `${tool} is not pinned: the catalog has no definition of it for server "${server}" (a new tool; review it and run mcp-policy catalog --accept ${tool} to pin it)` };
   }
   const pin = pinOf(pinned);
   if (pin === liveDigest) return undefined;
@@ -79,7 +79,7 @@ export function driftOf(server: string, live: PinnedDefinition | undefined, pinn
     changes: changes.length > 0 ? changes : ['definition'],
     pinned: pin,
     live: liveDigest,
-    reason: `${tool} changed since it was pinned: its ${named} ${changes.length > 1 ? 'differ' : 'differs'} from the catalog (review the change and run mcp-policy catalog to accept it)`,
+    reason: `${tool} changed since it was pinned: its ${named} ${changes.length > 1 ? 'differ' : 'differs'} from the catalog (review the change and run mcp-policy catalog --accept ${tool} to accept it)`,
   };
 }
 

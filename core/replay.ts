@@ -42,7 +42,7 @@ export interface ReplayOptions {
   catalog?: ToolCatalog;
 }
 
-/** Decision lines of an audit log's text; outcome lines (with `upstream`) are not decisions. */
+/** Decision lines of an audit log's text; outcome and drift lines are not decisions. */
 export function readAuditDecisions(text: string): { decisions: Array<{ line: number; event: DecisionEvent }>; skipped: Array<{ line: number; why: string }> } {
   const decisions: Array<{ line: number; event: DecisionEvent }> = [];
   const skipped: Array<{ line: number; why: string }> = [];
@@ -61,7 +61,8 @@ export function readAuditDecisions(text: string): { decisions: Array<{ line: num
       return;
     }
     const event = value as Partial<DecisionEvent>;
-    if (event.upstream !== undefined) return;
+    // Outcome lines (with `upstream`) and drift lines (`"event":"drift"`) are not calls to decide.
+    if (event.upstream !== undefined || (value as { event?: unknown }).event === 'drift') return;
     if (typeof event.server !== 'string' || typeof event.tool !== 'string' || typeof event.decision !== 'string' || typeof event.time !== 'string' || Number.isNaN(Date.parse(event.time))) {
       skipped.push({ line, why: 'not a decision event (needs server, tool, decision and time)' });
       return;

@@ -5,9 +5,12 @@ import type { Policy, Rule, ServerSection } from './model';
 /**
  * The starting recipe, shared by Create Policy from Catalog, Guard These Servers and
  * `mcp-policy init`: default deny, read tools allowed, write tools limited and checked against
- * their input schema, execute and destructive tools on approval. Upstreams are copied from
- * `current`; a server of `current` that the catalog does not know (its upstream did not answer)
- * keeps its upstream and gets no rules, so the default denies its tools until it is catalogued.
+ * their input schema, execute and destructive tools on approval, and callable_only so the agent
+ * is shown only the tools it may call (a denied tool in the list costs it context and calls).
+ * Upstreams are copied from `current`; a server of `current` that the catalog does not know (its
+ * upstream did not answer) keeps its upstream and gets no rules, so the default denies its tools
+ * until it is catalogued. Guard These Servers takes only the rules, so an existing policy keeps
+ * its own callable_only.
  */
 export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly string[], target: string, current?: Policy): Policy {
   const servers: Record<string, ServerSection> = {};
@@ -37,6 +40,7 @@ export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly stri
   return {
     version: '1',
     default: 'deny',
+    callable_only: true,
     servers,
     catalog: catalogFiles.map((file) => {
       const relative = path.relative(folder, file).split(path.sep).join('/');

@@ -10,13 +10,16 @@
  * upstream answers: {"id","time","server","tool","decision","upstream":{ok,ms,error?}}. So the
  * log has exactly one line per decision without `upstream`, and one more per forwarded call.
  * Without a file, each decision is one short line on stderr, control characters escaped.
+ * A tool whose live definition differs from its catalog pin is one line when first seen:
+ * {"event":"drift","time","server","tool","kind","changes","pinned"?,"live"?,"reason","enforced"}
+ * (no `decision`: it is not a call; enforced says whether pinning hides and denies the tool).
  *
  * Contract for callers: `decision()` throws AuditWriteError when its line is not in the log, and
  * the call must then be refused. `outcome()` never throws: it returns false and reports the
  * failure through `onProblem`, so the client still gets its answer.
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import type { DecisionEvent } from '../core';
+import type { DecisionEvent, ToolDrift } from '../core';
 import type { UpstreamOutcome } from './host';
 
 export interface AuditSink {
@@ -24,6 +27,8 @@ export interface AuditSink {
   decision(event: DecisionEvent): void;
   /** Never throws; false when the line was not written (already reported through onProblem). */
   outcome(event: DecisionEvent, outcome: UpstreamOutcome): boolean;
+  /** Never throws, like outcome(): a drift line that cannot be written is reported, not fatal. */
+  drift?(drift: ToolDrift & { enforced: boolean }): void;
   close(): void;
 }
 
@@ -87,6 +92,19 @@ export class FileAuditSink implements AuditSink {
       return fstatSync(this.fd).size;
     } catch {
       return undefined;
+    }
+  }
+
+  drift(drift: ToolDrift & { enforced: boolean }): void {
+    const { server, tool, kind, changes, pinned, live, reason, enforced } = drift;
+    try {
+      this.write({ event: 'drift', time: new Date().toISOString(), server, tool, kind, changes, ...(pinned ? { pinned } : {}), ...(live ? { live } : {}), reason, enforced }, false);
+    } catch (error) {
+      try {
+        this.onProblem(`the drift of ${server}/${tool} is not in the audit log: ${(error as Error).message}`);
+      } catch {
+        // reporting is best effort
+      }
     }
   }
 

@@ -97,7 +97,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
 
   private readonly reportedDrift = new Set<string>();
 
-  /** Each drifted definition once: stderr and a `drift` event, whether pinning enforces it or not. */
+  /** Each drifted definition once: stderr, the audit log and a `drift` event, whether pinning enforces it or not. */
   private reportDrift(server: string): void {
     if (this.catalog.isEmpty) return;
     const enforced = this.engine?.policy.pinning(server) !== undefined;
@@ -109,6 +109,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
       if (this.reportedDrift.has(key)) continue;
       this.reportedDrift.add(key);
       writeStderr(`mcp-policy: drift: ${server}/${drift.reason}${enforced ? '; hidden and denied (pinning)' : '; allowed as the rules say (pinning is off)'}\n`);
+      this.options.audit?.drift?.({ ...drift, enforced });
       this.emit('drift', { ...drift, enforced });
     }
   }

@@ -11,7 +11,7 @@
  * A forwarded call's outcome line may land in the next file after its decision line.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import type { DecisionEvent } from '../core';
+import type { DecisionEvent, ToolDrift } from '../core';
 import { escapeControl, FileAuditSink, type AuditProblemHandler, type AuditSink, type FileAuditOptions } from './auditLog';
 import type { UpstreamOutcome } from './host';
 
@@ -62,6 +62,15 @@ export class RotatingFileAuditSink implements AuditSink {
       // rotateIfFull reports its own failures; the outcome is still written below
     }
     return this.current.outcome(event, outcome);
+  }
+
+  drift(drift: ToolDrift & { enforced: boolean }): void {
+    try {
+      this.rotateIfFull();
+    } catch {
+      // as for an outcome: the drift line is still written below
+    }
+    this.current.drift(drift);
   }
 
   close(): void {

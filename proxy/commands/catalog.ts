@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyzePolicy, CATALOG_FILE_NAME, isUrlUpstream, readCatalogFile, serverDrift, type CatalogFile, type CatalogServer, type Upstream } from '../../core';
+import { acceptTools } from '../catalogAccept';
 import { captureCatalog } from '../catalogCapture';
 import { writeCatalog } from '../catalogFile';
 import { splitAtDoubleDash, UsageError, type CommandSpec } from '../cliSupport';
@@ -14,8 +15,9 @@ interface Target {
 }
 
 export const catalogCommand: CommandSpec = {
-  usage: 'catalog POLICY [--server S] [--out F] [--check] [--timeout SECONDS] | catalog --server S [--out F] (-- CMD ARG... | --url URL [--header "K: V"]...)',
-  summary: "run tools/list on each upstream and write the tool catalog (risk classes and pins included); --check compares instead of writing, exit 1 on drift",
+  usage: 'catalog POLICY [--server S] [--out F] [--check | --accept TOOL...] [--timeout SECONDS] | catalog --server S [--out F] (-- CMD ARG... | --url URL [--header "K: V"]...)',
+  summary:
+    "run tools/list on each upstream and write the tool catalog (risk classes and pins included); --check compares instead of writing, exit 1 on drift; --accept TOOL re-pins only that tool",
   async run(args) {
     const { own, command } = splitAtDoubleDash(args);
     const { values, positionals } = parseArgs({
@@ -28,8 +30,10 @@ export const catalogCommand: CommandSpec = {
         header: { type: 'string', multiple: true },
         timeout: { type: 'string' },
         check: { type: 'boolean' },
+        accept: { type: 'string', multiple: true },
       },
     });
+    if (values.check && values.accept) throw new UsageError('give either --check or --accept, not both');
     if (positionals.length > 1) throw new UsageError('name at most one policy file');
     const policyPath = positionals[0];
     const timeoutMs = parseTimeout(values.timeout);
@@ -80,6 +84,7 @@ export const catalogCommand: CommandSpec = {
       return 1;
     }
     if (values.check) return checkPins(out, captured, failed);
+    if (values.accept) return acceptPins(out, captured, values.accept, failed);
     const written = writeCatalog(out, captured);
     if (written.warning) process.stderr.write(`mcp-policy catalog: ${written.warning}\n`);
     const kept = written.kept.length > 0 ? ` (kept ${written.kept.join(', ')} from the previous file)` : '';
@@ -87,6 +92,28 @@ export const catalogCommand: CommandSpec = {
     return failed > 0 ? 1 : 0;
   },
 };
+
+/** --accept: the named tools' pins follow the live definitions; every other pin stays. */
+function acceptPins(path: string, captured: Record<string, CatalogServer>, names: readonly string[], failed: number): number {
+  let previous: CatalogFile | undefined;
+  try {
+    previous = readCatalogFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      process.stderr.write(`mcp-policy catalog --accept: ${path}: ${(error as Error).message}; nothing written\n`);
+      return 1;
+    }
+  }
+  const result = acceptTools(previous, captured, names);
+  if (result.unknown.length > 0) {
+    process.stderr.write(`mcp-policy catalog --accept: no server lists or pins ${result.unknown.join(', ')}; nothing written\n`);
+    return 1;
+  }
+  writeCatalog(path, result.servers);
+  for (const line of result.accepted) process.stdout.write(`accepted: ${line}\n`);
+  process.stdout.write(`wrote ${path}\n`);
+  return failed > 0 ? 1 : 0;
+}
 
 /** --check: the live tools against the pins in the catalog file; nothing is written. */
 function checkPins(path: string, captured: Record<string, CatalogServer>, failed: number): number {
@@ -104,7 +131,7 @@ function checkPins(path: string, captured: Record<string, CatalogServer>, failed
       process.stdout.write(`drift: ${server}/${drift.tool}: ${drift.kind}: ${drift.reason}\n`);
     }
   }
-  process.stdout.write(drifted === 0 ? `no drift: every tool matches its pin in ${path}\n` : `${drifted} tool${drifted === 1 ? '' : 's'} drifted from ${path}; run mcp-policy catalog to accept the changes\n`);
+  process.stdout.write(drifted === 0 ? `no drift: every tool matches its pin in ${path}\n` : `${drifted} tool${drifted === 1 ? '' : 's'} drifted from ${path}; review them, then run mcp-policy catalog --accept TOOL (or mcp-policy catalog to accept all)\n`);
   return drifted > 0 || failed > 0 ? 1 : 0;
 }
 

@@ -360,6 +360,7 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     const policy = record(parseJsonc(text, written), 'the starting policy');
     assert.equal(policy['version'], '1');
     assert.equal(policy['default'], 'deny');
+    assert.equal(policy['callable_only'], true, 'the starting policy lists only callable tools');
     assert.deepEqual(policy['catalog'], ['../mcp-policy.catalog.json']);
     const servers = record(policy['servers'], 'servers');
     assert.deepEqual(Object.keys(servers), ['files']);

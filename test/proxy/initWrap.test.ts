@@ -34,6 +34,7 @@ function run(w: World, args: string[]): { code: number | null; stdout: string; s
 
 interface PolicyShape {
   default: string;
+  callable_only?: boolean;
   servers: Record<string, { upstream: Record<string, unknown>; tools: Record<string, { action?: string; validate_input?: boolean; limits?: unknown[] }> }>;
 }
 
@@ -46,6 +47,7 @@ test('init imports .vscode/mcp.json: upstreams, catalog, the starting recipe, an
   assert.match(result.stderr, /crm: catalog failed: .*\$\{input:crm-token\} has no value/);
   const policy = JSON.parse(readFileSync(join(w.project, 'mcp-policy.json'), 'utf8')) as PolicyShape;
   assert.equal(policy.default, 'deny');
+  assert.equal(policy.callable_only, true, 'tools/list shows only the tools the policy can let through');
   assert.deepEqual(Object.keys(policy.servers), ['filesystem', 'memory', 'crm']);
   assert.deepEqual(policy.servers.filesystem!.upstream, { command: 'mcp-server-filesystem', args: [w.project] });
   assert.deepEqual(policy.servers.memory!.upstream, { command: 'mcp-server-memory', env: { MEMORY_FILE_PATH: '${env:MEMORY_FILE_PATH}' } });
