@@ -26,21 +26,17 @@ export function createApprover(pending: PendingApprovals): Approver {
 /**
  * A progress notification, because it is the one kind an extension can close: it ends with the
  * approval, however that is settled (here, in the view, by the deadline), so it never offers
- * answers that no longer count. Its answers are command links; its bar runs down to the
- * deadline. It is cancellable because that gives it a button, and a toast with a button opens
+ * answers that no longer count. Its answers are command links. It is cancellable because that gives it a button, and a toast with a button opens
  * expanded, links in view: Cancel rejects the call.
  */
 function showNotification(pending: PendingApprovals, request: PendingApproval, answer: Promise<ApprovalAnswer>, timeoutMs: number): void {
   const message = approvalMessage(request, PENDING_COMMANDS);
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'MCP Policy', cancellable: true }, async (progress, token) => {
     token.onCancellationRequested(() => pending.settle(request.id, { approved: false, by: ANSWERED_BY, reason: 'cancelled in VS Code' }));
-    progress.report({ message });
+    // Reported once and never again: a toast whose content changes while the user reaches for
+    // a link can move the link away under the pointer. The live countdown is in the Pending group.
     const seconds = Math.max(1, Math.round(timeoutMs / 1000));
-    const tick = setInterval(() => progress.report({ increment: 100 / seconds }), 1000);
-    try {
-      await answer;
-    } finally {
-      clearInterval(tick);
-    }
+    progress.report({ message: `${message} · No answer within ${seconds} s rejects the call.` });
+    await answer;
   });
 }
