@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { Decision, DecisionEvent } from '../core';
 import type { DecisionStore } from './decisionStore';
+import { driftTreeItem, isDriftRow } from './driftRows';
 
 export const DECISIONS_VIEW_ID = 'mcpPolicy.decisions';
 /** Context key for the title actions: Show Blocked Only vs Show All. */
@@ -54,6 +55,7 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionEvent>, vs
   }
 
   getTreeItem(event: DecisionEvent): vscode.TreeItem {
+    if (isDriftRow(event)) return driftTreeItem(event);
     const look = LOOK[event.decision];
     const item = new vscode.TreeItem(event.tool, vscode.TreeItemCollapsibleState.None);
     item.id = event.id;
