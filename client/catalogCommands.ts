@@ -26,9 +26,10 @@ export async function notifyCatalogChanged(client: LanguageClient | undefined, f
  * exist. It starts the processes the policy names: callers check workspace trust first.
  */
 export async function refreshCatalog(cliPath: string, policy: vscode.Uri, extraEnv: Record<string, string> = {}): Promise<string[]> {
-  const { code, output } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath), extraEnv);
+  const { code, output, errors } = await runCli(cliPath, ['catalog', policy.fsPath], path.dirname(policy.fsPath), extraEnv);
   for (const line of output.split('\n')) if (line.trim()) log().info(`catalog: ${line}`);
-  if (code !== 0) throw new Error(lastLine(output) ?? `the catalog command exited with ${String(code)}`);
+  // The error is what the command wrote to stderr: its last line overall may be "wrote …".
+  if (code !== 0) throw new Error(lastLine(errors.replace(/^mcp-policy catalog: /gm, '')) ?? `the catalog command exited with ${String(code)}`);
   const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));
   const named = (new JsonDocument(text).value as { catalog?: unknown } | undefined)?.catalog;
   const files: string[] = [];
@@ -43,13 +44,17 @@ export async function refreshCatalog(cliPath: string, policy: vscode.Uri, extraE
   return files;
 }
 
-export function runCli(cliPath: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+export function runCli(cliPath: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; output: string; errors: string }> {
   return new Promise((resolve, reject) => {
     // In desktop VS Code execPath is Electron: ELECTRON_RUN_AS_NODE makes it a plain Node.
     const child = spawn(process.execPath, [cliPath, ...args], { cwd, env: { ...process.env, ...extraEnv, ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
+    let errors = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      errors += chunk;
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the catalog command did not finish within ${CATALOG_TIMEOUT_MS / 1000} s`));
@@ -60,7 +65,7 @@ export function runCli(cliPath: string, args: string[], cwd: string, extraEnv: R
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      resolve({ code, output, errors });
     });
   });
 }

@@ -2,8 +2,12 @@ import * as vscode from 'vscode';
 // Single core modules, not the index: the index pulls in the engine and ajv, which activation does not need.
 import { CATALOG_FILE_NAME, loadCatalog, ToolCatalog, type CatalogTool } from '../core/catalog';
 import { JsonDocument } from '../core/document';
+import { pinnedEntry } from '../core/pinAccept';
+import type { PinnedDefinition } from '../core/pinning';
 import type { RiskClass, RiskSeverity } from '../core/risk';
-import { log } from './log';
+import type { EffectiveDecision, PolicyVerdicts, ToolVerdict } from './catalogDecisions';
+import type { CatalogDrifts, ReportedDrift } from './catalogDrift';
+import { errorMessage, log } from './log';
 
 export const CATALOG_VIEW_ID = 'mcpPolicy.catalog';
 
@@ -16,6 +20,17 @@ const SEVERITY_COLOR: Record<RiskSeverity, string | undefined> = {
   high: 'charts.orange',
   critical: 'charts.red',
 };
+
+/** The icon says how the policy treats the tool; the description keeps the risk class. */
+const DECISION_LOOK: Record<EffectiveDecision, { icon: string; color: string; label: string }> = {
+  hidden: { icon: 'eye-closed', color: 'disabledForeground', label: 'Hidden' },
+  denied: { icon: 'circle-slash', color: 'errorForeground', label: 'Denied' },
+  approve: { icon: 'person', color: 'editorWarning.foreground', label: 'Needs approval' },
+  limited: { icon: 'watch', color: 'charts.blue', label: 'Limited' },
+  allowed: { icon: 'pass', color: 'testing.iconPassed', label: 'Allowed' },
+};
+
+const DRIFT_WORDS: Record<ReportedDrift['kind'], string> = { changed: 'changed since pinned', unpinned: 'not pinned', unknown: 'definition unknown', removed: 'no longer listed' };
 
 /**
  * Servers → tools of the catalog files the policy reads (those it names in `catalog` and
@@ -31,13 +46,40 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
   private readonly view: vscode.TreeView<CatalogNode>;
   private readonly subscriptions: vscode.Disposable[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
+  private verdicts: PolicyVerdicts | undefined;
+  private policyUri: vscode.Uri | undefined;
 
-  constructor(private readonly locatePolicy: () => Promise<vscode.Uri | undefined>) {
+  constructor(
+    private readonly locatePolicy: () => Promise<vscode.Uri | undefined>,
+    /** Drifts the local proxy reported; none when the view runs without it. */
+    readonly drifts?: CatalogDrifts,
+  ) {
     this.view = vscode.window.createTreeView(CATALOG_VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
     const watcher = vscode.workspace.createFileSystemWatcher('**/*{catalog.json,mcp-policy.json,mcp-policy.jsonc}');
     const soon = (): void => this.scheduleReload();
     this.subscriptions.push(this.view, this.changed, watcher, watcher.onDidChange(soon), watcher.onDidCreate(soon), watcher.onDidDelete(soon));
+    // An edit of the policy not saved yet is what the user is deciding: show its effect too.
+    this.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((change) => {
+        if (this.policyUri && change.document.uri.toString() === this.policyUri.toString()) soon();
+      }),
+    );
+    if (drifts) this.subscriptions.push(drifts.onDidChangeDrifts(() => this.rebuild()));
     this.scheduleReload();
+  }
+
+  get selection(): readonly CatalogNode[] {
+    return this.view.selection;
+  }
+
+  /** The policy the verdicts are of. */
+  get policy(): vscode.Uri | undefined {
+    return this.policyUri;
+  }
+
+  /** How the policy as last read decides the tool, or undefined without a policy. */
+  verdict(server: string, tool: string): ToolVerdict | undefined {
+    return this.verdicts?.verdict(server, tool);
   }
 
   /** The catalog as last loaded (for Create Policy from Catalog). */
@@ -52,12 +94,16 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
 
   async reload(): Promise<void> {
     const policy = await this.locatePolicy();
+    this.policyUri = policy;
     let named: string[] | undefined;
     let base: string | undefined;
+    let policyText: string | undefined;
     if (policy) {
       base = policy.fsPath;
       try {
-        const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));
+        const open = vscode.workspace.textDocuments.find((document) => document.uri.toString() === policy.toString());
+        const text = open?.getText() ?? new TextDecoder().decode(await vscode.workspace.fs.readFile(policy));
+        policyText = text;
         const value = new JsonDocument(text).value as { catalog?: unknown } | undefined;
         named = Array.isArray(value?.catalog) ? value.catalog.filter((entry): entry is string => typeof entry === 'string') : undefined;
       } catch {
@@ -77,12 +123,42 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
       this.catalog = loaded.catalog;
       this.files = loaded.files;
     }
-    this.servers = this.catalog.serverNames().map((name) => ({ kind: 'server', name, tools: [...this.catalog.toolsFor(name)].sort((a, b) => a.name.localeCompare(b.name)) }));
-    this.view.message = this.catalog.isEmpty
-      ? policy
-        ? 'No tool catalog yet. Run "Refresh Tool Catalog" to ask the policy\'s servers for their tools.'
-        : 'No policy in this workspace. Create .vscode/mcp-policy.json, or a policy from a catalog.'
-      : undefined;
+    this.verdicts = undefined;
+    if (policyText !== undefined) {
+      try {
+        // Loaded on first use: the engine's modules (ajv) are not needed to show the view.
+        const { policyVerdicts } = await import('./catalogDecisions.js');
+        this.verdicts = policyVerdicts(policyText, this.catalog);
+      } catch (error) {
+        log().warn(`Tool Catalog: the policy's decisions could not be computed: ${errorMessage(error)}`);
+      }
+    }
+    this.drifts?.setCatalog(this.catalog);
+    this.rebuild();
+  }
+
+  /** Servers and tools: the catalog's, plus tools the proxy saw that the catalog lacks (unpinned). */
+  private rebuild(): void {
+    const names = new Set(this.catalog.serverNames());
+    for (const drift of this.drifts?.all() ?? []) names.add(drift.server);
+    this.servers = [...names].map((name) => {
+      const tools = [...this.catalog.toolsFor(name)];
+      if (!this.catalog.hasServer(name)) tools.length = 0;
+      for (const drift of this.drifts?.all() ?? []) {
+        if (drift.server !== name || !drift.definition || this.catalog.pinned(name, drift.tool)) continue;
+        tools.push(pinnedEntry(drift.definition as PinnedDefinition & Record<string, unknown>));
+      }
+      return { kind: 'server' as const, name, tools: tools.sort((a, b) => a.name.localeCompare(b.name)) };
+    });
+    const policy = this.policyUri;
+    this.view.message =
+      this.servers.length === 0
+        ? policy
+          ? 'No tool catalog yet. Run "Refresh Tool Catalog" to ask the policy\'s servers for their tools.'
+          : 'No policy in this workspace. Create .vscode/mcp-policy.json, or a policy from a catalog.'
+        : this.verdicts?.problem;
+    const drifted = this.drifts?.all().length ?? 0;
+    this.view.badge = drifted > 0 ? { value: drifted, tooltip: `${drifted} tool${drifted === 1 ? '' : 's'} changed since pinned` } : undefined;
     this.changed.fire();
   }
 
@@ -104,17 +180,44 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
     const { tool } = node;
     const item = new vscode.TreeItem(tool.name, vscode.TreeItemCollapsibleState.None);
     item.id = `tool:${node.server}:${tool.name}`;
-    const color = SEVERITY_COLOR[tool.risk.severity];
-    item.iconPath = new vscode.ThemeIcon(RISK_ICON[tool.risk.class] ?? 'tools', color ? new vscode.ThemeColor(color) : undefined);
-    item.description = `${tool.risk.class} · ${tool.risk.severity}${tool.description ? ` — ${tool.description}` : ''}`;
+    const drift = this.drifts?.get(node.server, tool.name);
+    let verdict = this.verdicts?.verdict(node.server, tool.name);
+    const pinning = this.verdicts?.pinning(node.server);
+    if (drift && pinning && verdict && verdict.decision !== 'hidden') {
+      verdict = { decision: 'denied', rule: pinning, reason: `${drift.reason}; pinning hides and denies it until the change is accepted`, limits: [] };
+    }
+    const risk = `${tool.risk.class} · ${tool.risk.severity}`;
+    const look = verdict ? DECISION_LOOK[verdict.decision] : undefined;
+    if (drift) {
+      item.iconPath = new vscode.ThemeIcon('diff', new vscode.ThemeColor('editorWarning.foreground'));
+    } else if (look) {
+      item.iconPath = new vscode.ThemeIcon(look.icon, new vscode.ThemeColor(look.color));
+    } else {
+      const color = SEVERITY_COLOR[tool.risk.severity];
+      item.iconPath = new vscode.ThemeIcon(RISK_ICON[tool.risk.class] ?? 'tools', color ? new vscode.ThemeColor(color) : undefined);
+    }
+    const decision = look ? `${look.label.toLowerCase()}${verdict?.decision === 'limited' || (verdict?.decision === 'approve' && verdict.limits.length > 0) ? ` (${verdict.limits.join(', ')})` : ''}` : undefined;
+    const driftText = drift ? `${DRIFT_WORDS[drift.kind]}${drift.changes.length > 0 ? `: ${drift.changes.join(', ')}` : ''}` : undefined;
+    item.description = [driftText, decision, risk].filter(Boolean).join(' · ') + (tool.description ? ` — ${tool.description}` : '');
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${tool.name}** on \`${node.server}\`\n\n`);
+    md.appendMarkdown(`**${escapeMarkdown(tool.name)}** on \`${escapeCode(node.server)}\`\n\n`);
+    if (drift) {
+      md.appendMarkdown(`$(diff) **${DRIFT_WORDS[drift.kind]}**: `);
+      md.appendText(`${drift.reason}\n\n`);
+      md.supportThemeIcons = true;
+    }
+    if (verdict && look) {
+      md.appendMarkdown(`**${look.label}** by \`${escapeCode(verdict.rule)}\`: `);
+      md.appendText(`${verdict.reason}\n\n`);
+    }
     if (tool.description) md.appendText(`${tool.description}\n\n`);
     md.appendMarkdown(`Risk: **${tool.risk.class}**, ${tool.risk.severity}. `);
     md.appendText(tool.risk.why);
     md.appendCodeblock(JSON.stringify(tool.inputSchema, null, 2), 'json');
     item.tooltip = md;
-    item.contextValue = 'catalogTool';
+    item.contextValue = drift ? 'catalogToolDrifted' : 'catalogTool';
+    item.accessibilityInformation = { label: [`${tool.name} on ${node.server}`, look && verdict ? `${look.label} by ${verdict.rule}` : undefined, driftText].filter(Boolean).join(', ') };
+    if (drift) item.command = { command: 'mcpPolicy.catalog.showChange', title: 'Show Change', arguments: [node] };
     return item;
   }
 
@@ -122,4 +225,12 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
     for (const d of this.subscriptions) d.dispose();
   }
+}
+
+function escapeCode(text: string): string {
+  return text.replace(/`/g, "'");
+}
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }

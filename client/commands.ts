@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { DecisionEvent } from '../core';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { createPolicyFromCatalog, notifyCatalogChanged, refreshCatalog } from './catalogCommands';
+import { createPolicyFromCatalog } from './catalogCommands';
+import { addCatalogRule, refreshToolCatalog } from './catalogRuleCommands';
 import type { CatalogNode, CatalogView } from './catalogView';
 import { askDecisionFilter, exportDecisions } from './decisionCommands';
 import { clearDecisions } from './decisionHistory';
@@ -11,7 +12,7 @@ import { DECISIONS_VIEW_ID, type DecisionsView } from './decisionsView';
 import type { LocalProxy } from './localProxy';
 import { errorMessage, log } from './log';
 import { clientConfiguration } from './mcpProvider';
-import { addRule, allowTool, goToRule } from './policyEdits';
+import { allowTool, goToRule } from './policyEdits';
 import { locatePolicy } from './policyLocator';
 import { guardServers, unguardServers } from './guardCommands';
 import { inputEnvironment, supplyPolicyInputs } from './inputValues';
@@ -61,13 +62,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     register('mcpPolicy.refreshCatalog', async () => {
       if (!vscode.workspace.isTrusted) throw new Error('Refreshing the tool catalog starts the servers the policy names: trust this workspace first.');
       const uri = await policy();
-      const files = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'MCP Policy: asking the servers for their tools…' },
-        async () => refreshCatalog(context.asAbsolutePath('dist/cli.js'), uri, inputEnvironment(await supplyPolicyInputs(context.secrets, uri))),
-      );
-      await notifyCatalogChanged(deps.languageClient(), files);
-      await catalog.reload();
-      void vscode.window.showInformationMessage(`Tool catalog refreshed: ${catalog.current.catalog.serverNames().length} server(s).`);
+      await refreshToolCatalog(context.asAbsolutePath('dist/cli.js'), uri, inputEnvironment(await supplyPolicyInputs(context.secrets, uri)), catalog, deps.languageClient());
     }),
     register('mcpPolicy.createPolicyFromCatalog', async () => {
       await catalog.reload();
@@ -77,10 +72,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     register('mcpPolicy.guardServers', () => guardServers(guardDeps)),
     register('mcpPolicy.unguardServers', () => unguardServers(guardDeps)),
-    register('mcpPolicy.addRule', async (node?: CatalogNode) => {
-      const name = node?.kind === 'tool' ? node.tool.name : await vscode.window.showInputBox({ prompt: 'Tool name (or glob) for the new rule' });
-      if (name) await addRule(await policy(), name);
-    }),
+    register('mcpPolicy.addRule', async (node?: CatalogNode) => addCatalogRule(await policy(), catalog, node?.kind === 'tool' ? node : undefined)),
     register('mcpPolicy.clearDecisions', () => clearDecisions(context, store)),
     register('mcpPolicy.showBlockedOnly', () => decisions.setFilter(blockedOnlyFilter())),
     register('mcpPolicy.showAllDecisions', () => decisions.setFilter(undefined)),

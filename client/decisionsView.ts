@@ -4,6 +4,7 @@ import type { DecisionFilter } from './decisionFilter';
 import { decisionTreeItem } from './decisionRow';
 import type { DecisionStore } from './decisionStore';
 import { isPendingNode, type PendingNode, type PendingSection } from './pendingItems';
+import { driftTreeItem, isDriftRow } from './driftRows';
 
 export const DECISIONS_VIEW_ID = 'mcpPolicy.decisions';
 /** Context key for the title actions: Filter vs Clear Filter. */
@@ -91,7 +92,8 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionsNode>, vs
   }
 
   getTreeItem(element: DecisionsNode): vscode.TreeItem {
-    return isPendingNode(element) ? (this.pending?.treeItem(element) ?? new vscode.TreeItem('')) : decisionTreeItem(element);
+    if (isPendingNode(element)) return this.pending?.treeItem(element) ?? new vscode.TreeItem('');
+    return isDriftRow(element) ? driftTreeItem(element) : decisionTreeItem(element);
   }
 
   dispose(): void {

@@ -3,6 +3,9 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createApprover } from './approvals';
 import { CatalogView } from './catalogView';
+import { CatalogDrifts } from './catalogDrift';
+import { registerCatalogCommands } from './catalogRegistration';
+import { driftRow } from './driftRows';
 import { registerCommands } from './commands';
 import { readSettings, SECTION } from './config';
 import { DecisionStore } from './decisionStore';
@@ -54,7 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const localProxy = proxy;
   const decisions = new DecisionsView(store, pendingSection);
   void loadDecisionHistory(context, store);
-  const catalog = new CatalogView(locatePolicy);
+  const drifts = new CatalogDrifts();
+  const catalog = new CatalogView(locatePolicy, drifts);
   const guard = new GuardState(locatePolicy, () => localProxy.running);
 
   context.subscriptions.push(
@@ -67,6 +71,12 @@ export function activate(context: vscode.ExtensionContext): void {
     registerMcpProvider(localProxy),
     localProxy.onDecision((event) => store.add(event)),
     localProxy.onUpstream((outcome) => store.addUpstream(outcome)),
+    drifts,
+    localProxy.onDrift((drift) => {
+      drifts.add(drift);
+      store.add(driftRow(drift));
+    }),
+    ...registerCatalogCommands({ catalog, languageClient: () => languageClient }),
     guard,
     registerStarterSnippet(),
     registerPolicyTests(),

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Approver, DecisionEvent } from '../core';
-import type { ProxyHost, ProxyHostOptions, ProxyHostStatus, UpstreamOutcome } from '../proxy/host';
+import type { ProxyHost, ProxyHostEvents, ProxyHostOptions, ProxyHostStatus, UpstreamOutcome } from '../proxy/host';
 import { ensureAuditFolder, type AuditSettings } from './auditSettings';
 import { readSettings } from './config';
 import { errorMessage, log } from './log';
@@ -34,11 +34,14 @@ export class LocalProxy implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly decided = new vscode.EventEmitter<DecisionEvent>();
   private readonly answered = new vscode.EventEmitter<UpstreamOutcome>();
+  private readonly drifted = new vscode.EventEmitter<ProxyHostEvents['drift'][0]>();
 
   /** State, servers or problem changed. */
   readonly onDidChange = this.changed.event;
   readonly onDecision = this.decided.event;
   readonly onUpstream = this.answered.event;
+  /** A tool's live definition differs from its catalog pin (or has none). */
+  readonly onDrift = this.drifted.event;
 
   constructor(
     private readonly factory: ProxyHostFactory,
@@ -156,6 +159,7 @@ export class LocalProxy implements vscode.Disposable {
     });
     host.on('decision', (event) => this.decided.fire(event));
     host.on('upstream', (outcome) => this.answered.fire(outcome));
+    host.on('drift', (drift) => this.drifted.fire(drift));
     host.on('policy', (reload) => {
       if (reload.ok) {
         log().info(`Policy reloaded: ${reload.servers.length} server(s): ${reload.servers.join(', ')}`);
@@ -226,5 +230,6 @@ export class LocalProxy implements vscode.Disposable {
     this.changed.dispose();
     this.decided.dispose();
     this.answered.dispose();
+    this.drifted.dispose();
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isDriftRow } from './driftRows';
 import type { ReplayedCall, ReplayReport } from '../core/replay';
 import type { DecisionStore } from './decisionStore';
 import { errorMessage, log } from './log';
@@ -117,7 +118,8 @@ export function registerReplay(store: DecisionStore, fallbackPolicy: () => Promi
     }
     const document = await vscode.workspace.openTextDocument(uri);
     const name = vscode.workspace.asRelativePath(uri);
-    const events = store.all();
+    // Drift rows ride in the store beside the calls (driftRows.ts) but decided no call.
+    const events = store.all().filter((event) => !isDriftRow(event));
     await vscode.commands.executeCommand('setContext', SHOWN_CONTEXT, true);
     if (events.length === 0) {
       tree.show(undefined);

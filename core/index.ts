@@ -30,3 +30,4 @@ export * from './pinning';
 export * from './identifierArguments';
 export * from './pinDriftChecks';
 export * from './testTargetChecks';
+export * from './pinAccept';

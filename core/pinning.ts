@@ -55,6 +55,8 @@ export interface ToolDrift {
   changes: string[];
   pinned?: string;
   live?: string;
+  /** The definition the server lists now (unpinned, changed): what a diff shows and accepting pins. */
+  definition?: PinnedDefinition;
   reason: string;
 }
 
@@ -66,7 +68,7 @@ export function driftOf(server: string, live: PinnedDefinition | undefined, pinn
   }
   const liveDigest = definitionDigest(live);
   if (!pinned) {
-    return { server, tool, kind: 'unpinned', changes: [], live: liveDigest, reason: `${tool} is not pinned: the catalog has no definition of it for server "${server}" (a new tool; review it and run mcp-policy catalog --accept ${tool} to pin it)` };
+    return { server, tool, kind: 'unpinned', changes: [], live: liveDigest, definition: live, reason: `${tool} is not pinned: the catalog has no definition of it for server "${server}" (a new tool; review it and run mcp-policy catalog --accept ${tool} to pin it)` };
   }
   const pin = pinOf(pinned);
   if (pin === liveDigest) return undefined;
@@ -79,6 +81,7 @@ export function driftOf(server: string, live: PinnedDefinition | undefined, pinn
     changes: changes.length > 0 ? changes : ['definition'],
     pinned: pin,
     live: liveDigest,
+    definition: live,
     reason: `${tool} changed since it was pinned: its ${named} ${changes.length > 1 ? 'differ' : 'differs'} from the catalog (review the change and run mcp-policy catalog --accept ${tool} to accept it)`,
   };
 }
