@@ -9,6 +9,9 @@ import type { EffectiveDecision, PolicyVerdicts, ToolVerdict } from './catalogDe
 import type { CatalogDrifts, ReportedDrift } from './catalogDrift';
 import { errorMessage, log } from './log';
 
+/** Context key for the view's welcome content: 'noPolicy', 'noCatalog' or '' (tools shown). */
+const CATALOG_EMPTY_KEY = 'mcpPolicy.catalog.empty';
+
 export const CATALOG_VIEW_ID = 'mcpPolicy.catalog';
 
 export type CatalogNode = { kind: 'server'; name: string; version?: string; tools: CatalogTool[] } | { kind: 'tool'; server: string; tool: CatalogTool };
@@ -151,12 +154,10 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
       return { kind: 'server' as const, name, tools: tools.sort((a, b) => a.name.localeCompare(b.name)) };
     });
     const policy = this.policyUri;
-    this.view.message =
-      this.servers.length === 0
-        ? policy
-          ? 'No tool catalog yet. Run "Refresh Tool Catalog" to ask the policy\'s servers for their tools.'
-          : 'No policy in this workspace. Create .vscode/mcp-policy.json, or a policy from a catalog.'
-        : this.verdicts?.problem;
+    // An empty view shows the welcome content of package.json, whose buttons fit the case.
+    const empty = this.servers.length === 0 ? (policy ? 'noCatalog' : 'noPolicy') : '';
+    void vscode.commands.executeCommand('setContext', CATALOG_EMPTY_KEY, empty);
+    this.view.message = this.servers.length === 0 ? undefined : this.verdicts?.problem;
     const drifted = this.drifts?.all().length ?? 0;
     this.view.badge = drifted > 0 ? { value: drifted, tooltip: `${drifted} tool${drifted === 1 ? '' : 's'} changed since pinned` } : undefined;
     this.changed.fire();

@@ -10,6 +10,7 @@ import { blockedOnlyFilter } from './decisionFilter';
 import type { DecisionStore } from './decisionStore';
 import { DECISIONS_VIEW_ID, type DecisionsView } from './decisionsView';
 import type { LocalProxy } from './localProxy';
+import { newPolicy } from './newPolicy';
 import { errorMessage, log } from './log';
 import { clientConfiguration } from './mcpProvider';
 import { allowTool, goToRule } from './policyEdits';
@@ -55,6 +56,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     register('mcpPolicy.stopProxy', () => proxy.stop()),
     register('mcpPolicy.toggleProxy', () => proxy.toggle()),
+    register('mcpPolicy.newPolicy', () => newPolicy()),
     register('mcpPolicy.openPolicy', async () => {
       await vscode.window.showTextDocument(await policy(), { preview: false });
     }),
