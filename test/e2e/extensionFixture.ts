@@ -1,7 +1,7 @@
 /** What the end-to-end tests share: the packaged extension, and waiting for text in the UI. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -75,4 +75,34 @@ export function usePackagedExtension(tempPrefix: string): PackagedExtension {
   before(async () => Object.assign(packaged, await packageExtension(tempPrefix)));
   after(() => packaged.cleanup());
   return packaged;
+}
+
+/** @modelcontextprotocol/server-filesystem, from this package's dev dependencies. */
+export const filesystemServer = join(repoRoot(), 'node_modules', '.bin', 'mcp-server-filesystem');
+
+/**
+ * A deny-by-default policy with these tool rules for one server "fs": server-filesystem over
+ * `dataDir`; `approval` (e.g. a timeout) only when given.
+ */
+export function filesystemPolicyText(dataDir: string, tools: Record<string, object>, approval?: Record<string, unknown>): string {
+  return `${JSON.stringify(
+    {
+      version: '1',
+      default: 'deny',
+      ...(approval ? { approval } : {}),
+      tools,
+      servers: { fs: { upstream: { command: filesystemServer, args: [dataDir] } } },
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** Makes the run's folders `workspace` (the one VS Code opens) and `data` under `temp`. */
+export function makeWorkspaceAndData(temp: string): { workspace: string; dataDir: string } {
+  const workspace = join(temp, 'workspace');
+  const dataDir = join(temp, 'data');
+  mkdirSync(workspace, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
+  return { workspace, dataDir };
 }

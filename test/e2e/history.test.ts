@@ -12,41 +12,18 @@
 //
 // One code-server launch. Screenshots go to test-results/e2e/history-*.png.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { test } from 'node:test';
 import type { Locator } from 'playwright-core';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot } from './codeServer';
+import { expectText, makeWorkspaceAndData, filesystemServer, freePort, usePackagedExtension } from './extensionFixture';
+import { acceptSaveDialog, openExportDialog, openWorkbenchSession, poll, readNonEmpty, rowByLabel, showDecisions } from './workbenchSession';
 
-const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
-const bin = (name: string): string => join(root, 'node_modules', '.bin', name);
+const bin = (name: string): string => join(repoRoot(), 'node_modules', '.bin', name);
 const DENY_REASON = 'Agents may look at the files, never change them';
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-history-')));
-after(() => cleanup?.());
-
-async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function readNonEmpty(path: string): string | undefined {
-  return existsSync(path) && statSync(path).size > 0 ? readFileSync(path, 'utf8') : undefined;
-}
+const extension = usePackagedExtension('mcp-policy-e2e-history-');
 
 function jsonLines(text: string): Array<Record<string, unknown>> {
   return text
@@ -55,19 +32,13 @@ function jsonLines(text: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 test('history in a real VS Code: rows, failed upstreams, the audit log across a window reload, filter by server, Export', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
-  const dataDir = join(temp, 'data');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
+  const { temp } = extension;
+  const { workspace, dataDir } = makeWorkspaceAndData(temp);
   writeFileSync(join(dataDir, 'hello.txt'), 'hello\n');
   writeFileSync(
     join(workspace, 'mcp-policy.json'),
@@ -77,7 +48,7 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
         default: 'deny',
         tools: { read_text_file: {}, read_graph: {}, write_file: { action: 'deny', reason: DENY_REASON } },
         servers: {
-          fs: { upstream: { command: bin('mcp-server-filesystem'), args: [dataDir] } },
+          fs: { upstream: { command: filesystemServer, args: [dataDir] } },
           mem: { upstream: { command: bin('mcp-server-memory'), env: { MEMORY_FILE_PATH: join(temp, 'memory.jsonl') } } },
         },
       },
@@ -87,16 +58,8 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
   );
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  const clients: Client[] = [];
-  t.after(async () => {
-    for (const client of clients) await client.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: {
       'mcpPolicy.proxy.port': port,
@@ -104,42 +67,16 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
       'mcpPolicy.proxy.autoStart': true,
       'workbench.view.alwaysShowHeaderActions': true,
     },
+    shotPrefix: 'history',
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
+  const { server, ui, page, step, statusItem } = session;
   await expectText(statusItem, /MCP Policy: on · 2 servers/, 45_000);
-  const token = (await poll('the token file', () => readNonEmpty(join(server!.dirs.home, '.mcp-policy', `serve-${port}.token`)), 10_000)).trim();
-  const connect = async (name: string): Promise<Client> => {
-    const client = new Client({ name: 'e2e-history', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/${name}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-    clients.push(client);
-    return client;
-  };
-  const fs = await connect('fs');
-  const mem = await connect('mem');
+  const fs = await session.connect(port, 'fs', 'e2e-history');
+  const mem = await session.connect(port, 'mem', 'e2e-history');
 
-  await ui.runCommand('MCP Policy: Show Decisions');
-  const decisions = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Decisions' }) });
-  await decisions.locator('.pane-body').waitFor({ state: 'visible', timeout: 15_000 });
-  const row = (label: string): Locator => decisions.locator(`.monaco-list-row[aria-label^=${JSON.stringify(label)}]`);
+  const decisions = await showDecisions(ui);
+  const row = (label: string): Locator => rowByLabel(decisions, label);
   const rows = decisions.locator('.monaco-list-row');
-
-  let failures = 0;
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`history-failure-${++failures}`).catch(() => undefined);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy/).slice(-4000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
 
   const expectedRows = [
     'Allowed: read_graph on mem',
@@ -171,7 +108,7 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
     // The failed row's icon is not the green tick of a success.
     assert.equal(await failed.locator('.codicon-error').count(), 1, 'the failed call has no error icon');
     assert.equal(await row('Allowed: read_text_file on fs').locator('.codicon-pass').count(), 1);
-    await ui!.screenshot('history-1a-rows');
+    await ui.screenshot('history-1a-rows');
 
     await failed.hover();
     const hover = page.locator('.monaco-hover, .workbench-hover').filter({ hasText: 'Upstream: failed' }).first();
@@ -181,12 +118,12 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
     assert.match(story, /Client: e2e-history/);
     assert.match(story, /decided in \d+ µs/);
     assert.match(story, /missing\.txt/);
-    await ui!.screenshot('history-1b-tooltip');
+    await ui.screenshot('history-1b-tooltip');
     await page.mouse.move(5, 5);
   });
 
   await step('2. the audit log has every decision; after a window reload the view shows them again', async () => {
-    const auditFile = (await server!.waitForVscodeLog(/Audit log: (\S+\.jsonl)/, 10_000))[1]!;
+    const auditFile = (await server.waitForVscodeLog(/Audit log: (\S+\.jsonl)/, 10_000))[1]!;
     assert.ok(!auditFile.startsWith(workspace), `the default audit log ${auditFile} is inside the workspace`);
     const lines = jsonLines(readFileSync(auditFile, 'utf8'));
     const decisionLines = lines.filter((line) => typeof line['rule'] === 'string');
@@ -202,17 +139,17 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
     const outcomes = lines.filter((line) => line['rule'] === undefined).map((line) => line['upstream'] as { ok: boolean });
     assert.deepEqual(outcomes.map((o) => o.ok).sort(), [false, true, true]);
 
-    const activations = (): number => server!.vscodeLogs().match(/_doActivateExtension mcp-policy\.mcp-policy\b/gi)?.length ?? 0;
+    const activations = (): number => server.vscodeLogs().match(/_doActivateExtension mcp-policy\.mcp-policy\b/gi)?.length ?? 0;
     const before = activations();
-    for (const client of clients.splice(0)) await client.close().catch(() => undefined);
-    await ui!.runCommand('Developer: Reload Window');
+    for (const client of [fs, mem]) await client.close().catch(() => undefined);
+    await ui.runCommand('Developer: Reload Window');
     await poll('the extension activated again', () => (activations() > before ? true : undefined), 60_000);
     await page.locator('.monaco-workbench .part.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
     await expectText(statusItem, /MCP Policy: on · 2 servers/, 45_000);
-    await ui!.runCommand('MCP Policy: Show Decisions');
+    await ui.runCommand('MCP Policy: Show Decisions');
     await row('Allowed, upstream failed: read_text_file on fs').waitFor({ state: 'visible', timeout: 15_000 });
     assert.deepEqual((await rowLabels()).map((label) => label.split(',').slice(0, label.startsWith('Allowed, upstream') ? 2 : 1).join(',')), expectedRows);
-    await ui!.screenshot('history-2-after-reload');
+    await ui.screenshot('history-2-after-reload');
   });
 
   await step('3. the filter by server shows that server only, and says so in the view title', async () => {
@@ -231,45 +168,21 @@ test('history in a real VS Code: rows, failed upstreams, the audit log across a 
     assert.match(labels[0]!, /^Allowed: read_graph on mem/);
     await expectText(decisions.locator('.pane-header'), /server:mem · 1 of 4/, 10_000);
     await expectText(decisions.locator('.pane-body'), /Filter "server:mem": 1 of 4 decisions\./, 10_000);
-    await ui!.screenshot('history-3-filtered-by-server');
+    await ui.screenshot('history-3-filtered-by-server');
   });
 
   await step('4. Export Decisions writes the filtered set where the user picks', async () => {
     const exported = join(temp, 'mem-decisions.jsonl');
-    await decisions.locator('.pane-header').getByRole('button', { name: 'Export Decisions' }).click();
-    const input = page.locator('.quick-input-widget input.input');
-    await input.waitFor({ state: 'visible', timeout: 10_000 });
-    // Offered in the home folder, not the workspace: an export holds the calls' arguments.
-    const home = server!.dirs.home;
-    const offeredPattern = new RegExp(`^${escapeRegExp(home)}/mcp-policy-decisions-[\\d-]+\\.jsonl$`);
-    const offeredBy = Date.now() + 10_000;
-    let offered = '';
-    while (!offeredPattern.test(offered) && Date.now() < offeredBy) {
-      offered = await input.inputValue().catch(() => '');
-      if (!offeredPattern.test(offered)) await page.waitForTimeout(100);
-    }
-    assert.match(offered, offeredPattern);
-    await input.fill(exported);
-    const dialog = page.locator('.quick-input-widget');
-    await dialog.locator('.monaco-list-row[aria-label="data"]').waitFor({ state: 'visible', timeout: 10_000 });
-    const acceptBy = Date.now() + 10_000;
-    for (;;) {
-      await input.press('Enter');
-      try {
-        await dialog.waitFor({ state: 'hidden', timeout: 1_000 });
-        break;
-      } catch (error) {
-        if (Date.now() > acceptBy) throw error;
-      }
-    }
-    await ui!.waitForNotification(/Exported 1 decision matching "server:mem" to /, 10_000);
+    await openExportDialog(decisions, server.dirs.home);
+    await acceptSaveDialog(page, exported, 'data');
+    await ui.waitForNotification(/Exported 1 decision matching "server:mem" to /, 10_000);
     const events = jsonLines(await poll('the exported file', () => readNonEmpty(exported), 10_000));
     assert.deepEqual(
       events.map((e) => [e['server'], e['tool'], e['decision']]),
       [['mem', 'read_graph', 'allowed']],
     );
     assert.deepEqual(events[0]?.['upstream'] && (events[0]['upstream'] as { ok: boolean }).ok, true);
-    await ui!.screenshot('history-4-exported');
+    await ui.screenshot('history-4-exported');
 
     // Cleared, the filter gives every row back.
     await decisions.locator('.pane-header').getByRole('button', { name: 'Clear Decisions Filter' }).click();

@@ -14,19 +14,14 @@
 //
 // Screenshots go to test-results/e2e/pending-*.png.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { test } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { parse } from 'jsonc-parser';
-import type { Locator, Page } from 'playwright-core';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
-
-const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
-const filesystemServer = join(root, 'node_modules', '.bin', 'mcp-server-filesystem');
+import type { Locator } from 'playwright-core';
+import { expectText, makeWorkspaceAndData, filesystemPolicyText, freePort, usePackagedExtension } from './extensionFixture';
+import { approvalSettings, approvalToast, decisionsPane, escapeRegExp, logCount, openWorkbenchSession, poll, resultText, rowByLabel, showDecisions, startProxyAndConnect, waitForPolicyReload } from './workbenchSession';
 
 /** Long enough to look, open the arguments and answer under load; step 4 shortens it in the policy. */
 const APPROVAL_TIMEOUT_S = 60;
@@ -34,114 +29,49 @@ const SHORT_TIMEOUT_S = 8;
 const APPROVE_REASON = 'New folders need a human';
 const WRITE_REASON = 'Writes need a human';
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-pending-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-pending-');
 
 function policyText(dataDir: string, options: { writeAllowed?: boolean; timeout?: number } = {}): string {
-  return `${JSON.stringify(
+  return filesystemPolicyText(
+    dataDir,
     {
-      version: '1',
-      default: 'deny',
-      ...(options.timeout ? { approval: { timeout: options.timeout } } : {}),
-      tools: {
-        list_directory: {},
-        create_directory: { action: 'approve', reason: APPROVE_REASON },
-        write_file: options.writeAllowed ? {} : { action: 'approve', reason: WRITE_REASON },
-      },
-      servers: { fs: { upstream: { command: filesystemServer, args: [dataDir] } } },
+      list_directory: {},
+      create_directory: { action: 'approve', reason: APPROVE_REASON },
+      write_file: options.writeAllowed ? {} : { action: 'approve', reason: WRITE_REASON },
     },
-    null,
-    2,
-  )}\n`;
-}
-
-async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function resultText(result: object): string {
-  const content = 'content' in result ? result.content : undefined;
-  return Array.isArray(content)
-    ? content.map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part ? String(part.text) : '')).join('\n')
-    : '';
-}
-
-function logCount(server: CodeServer, pattern: RegExp): number {
-  return server.vscodeLogs().match(new RegExp(pattern.source, 'g'))?.length ?? 0;
-}
-
-/** The approval toast for one call (its arguments name a path unique to the call). */
-function approvalToast(page: Page, tool: string, uniqueText: string): Locator {
-  return page.locator('.notifications-toasts .notification-toast').filter({ hasText: `An agent wants to run ${tool} on fs.` }).filter({ hasText: uniqueText });
+    options.timeout ? { timeout: options.timeout } : undefined,
+  );
 }
 
 test('pending approvals in a real VS Code: Pending group, badge, notification, Always Allow, timeout', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
-  const dataDir = join(temp, 'data');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
+  const { workspace, dataDir } = makeWorkspaceAndData(extension.temp);
   const policyFile = join(workspace, 'mcp-policy.json');
   writeFileSync(policyFile, policyText(dataDir));
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  let mcp: Client | undefined;
-  t.after(async () => {
-    await mcp?.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
-    settings: {
-      'mcpPolicy.proxy.port': port,
-      'mcpPolicy.approval.timeoutSeconds': APPROVAL_TIMEOUT_S,
-      'files.autoSave': 'off',
-      'workbench.view.alwaysShowHeaderActions': true,
+    settings: approvalSettings(port, APPROVAL_TIMEOUT_S),
+    shotPrefix: 'pending',
+    failureDetails: async (page) => {
+      const rows = await decisionsPane(page).locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))).catch(() => []);
+      return [`rows: ${JSON.stringify(rows)}`];
     },
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
+  const { server, ui, page, step, statusItem } = session;
   await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
   const badge = page.locator('.part.statusbar .statusbar-item').filter({ hasText: /\d+ approvals? pending/ });
 
-  await ui.runCommand('MCP Policy: Start Local Proxy');
-  await expectText(statusItem, /MCP Policy: on · 1 server/, 30_000);
-  const token = (await poll('the token file', () => {
-    const file = join(server!.dirs.home, '.mcp-policy', `serve-${port}.token`);
-    return existsSync(file) && statSync(file).size > 0 ? readFileSync(file, 'utf8') : undefined;
-  }, 10_000)).trim();
-  mcp = new Client({ name: 'e2e-pending', version: '1.0.0' });
-  await mcp.connect(
-    new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/fs/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }),
-  );
-  const client = mcp;
+  const client = await startProxyAndConnect(session, port, 'fs', 'e2e-pending');
   const createDirectory = (path: string): ReturnType<Client['callTool']> => client.callTool({ name: 'create_directory', arguments: { path } });
 
-  await ui.runCommand('MCP Policy: Show Decisions');
-  const decisions = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Decisions' }) });
-  await decisions.locator('.pane-body').waitFor({ state: 'visible', timeout: 15_000 });
-  const row = (label: string): Locator => decisions.locator(`.monaco-list-row[aria-label^=${JSON.stringify(label)}]`);
+  const decisions = await showDecisions(ui);
+  const row = (label: string): Locator => rowByLabel(decisions, label);
   const pendingRow = (tool: string): Locator => row(`Pending approval: ${tool} on fs`);
   const pendingGroup = row('Pending: ');
   /** Clicks an inline action of a row (they show on hover). */
@@ -153,27 +83,9 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
   let doNotDisturb = false;
   const toggleDoNotDisturb = async (on: boolean): Promise<void> => {
     if (doNotDisturb === on) return;
-    await ui!.runCommand('Notifications: Toggle Do Not Disturb Mode');
+    await ui.runCommand('Notifications: Toggle Do Not Disturb Mode');
     doNotDisturb = on;
   };
-
-  let failures = 0;
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`pending-failure-${++failures}`).catch(() => undefined);
-        const toasts = await ui?.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-        const rows = await decisions.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))).catch(() => []);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        st.diagnostic(`notifications: ${JSON.stringify(toasts)}`);
-        st.diagnostic(`rows: ${JSON.stringify(rows)}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy/).slice(-4000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
 
   // Longer than the 400 characters the old toast showed, in one argument.
   const longDir = join(dataDir, 'a'.repeat(150), 'b'.repeat(150), 'c'.repeat(150), 'approved-in-the-view');
@@ -203,7 +115,7 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     await expectText(badge, /1 approval pending/, 5_000);
     assert.equal(await approvalToast(page, 'create_directory', 'approved-in-the-view').count(), 0, 'a toast showed in Do Not Disturb');
     assert.equal(existsSync(longDir), false, 'the call was forwarded before it was approved');
-    await ui!.screenshot('pending-1a-do-not-disturb');
+    await ui.screenshot('pending-1a-do-not-disturb');
 
     // A click on the approval opens its arguments as a read-only JSON document.
     await item.locator('.label-name').click();
@@ -216,7 +128,7 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     await editor.click();
     await page.keyboard.type('x');
     await page.locator('.monaco-editor-overlaymessage').filter({ hasText: /read-only/i }).waitFor({ state: 'visible', timeout: 5_000 });
-    await ui!.screenshot('pending-1b-arguments-document');
+    await ui.screenshot('pending-1b-arguments-document');
 
     // Approve from the view.
     await inline(item, 'Approve');
@@ -227,7 +139,7 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     await pendingGroup.waitFor({ state: 'hidden', timeout: 10_000 });
     await badge.waitFor({ state: 'hidden', timeout: 10_000 });
     await row('Approved: create_directory on fs').waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('pending-1c-approved-from-the-view');
+    await ui.screenshot('pending-1c-approved-from-the-view');
   });
 
   await step('2. notifications on: the toast offers the answers, and closes when the view answers; its Approve link answers too', async () => {
@@ -243,20 +155,20 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     // Cancel (the progress notification's own button) rejects too; with a button the toast opens expanded.
     await toast.getByRole('button', { name: 'Cancel', exact: true }).waitFor({ state: 'visible', timeout: 5_000 });
     // The badge brings the Pending group back from another view.
-    await ui!.runCommand('View: Show Explorer');
+    await ui.runCommand('View: Show Explorer');
     await pendingGroup.waitFor({ state: 'hidden', timeout: 10_000 });
     await badge.click();
     await pendingGroup.waitFor({ state: 'visible', timeout: 10_000 });
     await expectAttribute(pendingGroup, 'aria-selected', 'true', 10_000);
     await pendingRow('create_directory').waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('pending-2a-toast-and-view');
+    await ui.screenshot('pending-2a-toast-and-view');
     await inline(pendingRow('create_directory'), 'Deny');
     const result = await denied;
     assert.equal(result.isError, true, JSON.stringify(result));
     assert.match(resultText(result), /^\[POLICY APPROVAL REJECTED\] create_directory: denied in VS Code/);
     assert.equal(existsSync(deniedDir), false, 'the denied call reached the server');
     await toast.waitFor({ state: 'hidden', timeout: 10_000 });
-    await ui!.screenshot('pending-2b-toast-closed');
+    await ui.screenshot('pending-2b-toast-closed');
 
     const linkDir = join(dataDir, 'approved-in-the-toast');
     const approved = createDirectory(linkDir);
@@ -272,7 +184,7 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
 
   await step('3. Always Allow from the view writes the allow rule and forwards the call; the next one is not asked', async () => {
     const file = join(dataDir, 'always.txt');
-    const reloadsBefore = logCount(server!, /Policy reloaded:/);
+    const reloadsBefore = logCount(server, /Policy reloaded:/);
     const call = client.callTool({ name: 'write_file', arguments: { path: file, content: 'first\n' } });
     const item = pendingRow('write_file');
     await item.waitFor({ state: 'visible', timeout: 15_000 });
@@ -291,9 +203,9 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     );
     assert.deepEqual(tools['write_file'], {}, 'the approve action and its reason stay');
     assert.deepEqual(tools['create_directory'], { action: 'approve', reason: APPROVE_REASON }, 'another rule changed');
-    await ui!.screenshot('pending-3a-always-allowed');
+    await ui.screenshot('pending-3a-always-allowed');
 
-    await poll('the proxy reloading the policy', () => (logCount(server!, /Policy reloaded:/) > reloadsBefore ? true : undefined), 15_000);
+    await waitForPolicyReload(server, reloadsBefore);
     const next = await client.callTool({ name: 'write_file', arguments: { path: file, content: 'second\n' } });
     assert.notEqual(next.isError, true, JSON.stringify(next));
     assert.equal(readFileSync(file, 'utf8'), 'second\n');
@@ -301,15 +213,15 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
   });
 
   await step(`4. an approval nobody answers (approval.timeout ${SHORT_TIMEOUT_S} s) leaves the Pending group, and its toast closes`, async () => {
-    const reloadsBefore = logCount(server!, /Policy reloaded:/);
+    const reloadsBefore = logCount(server, /Policy reloaded:/);
     writeFileSync(policyFile, policyText(dataDir, { writeAllowed: true, timeout: SHORT_TIMEOUT_S }));
-    await poll('the proxy reloading the policy', () => (logCount(server!, /Policy reloaded:/) > reloadsBefore ? true : undefined), 15_000);
+    await waitForPolicyReload(server, reloadsBefore);
     const lateDir = join(dataDir, 'nobody-answered');
     const call = createDirectory(lateDir);
     const toast = approvalToast(page, 'create_directory', lateDir);
     const item = pendingRow('create_directory');
     await Promise.all([toast.waitFor({ state: 'visible', timeout: SHORT_TIMEOUT_S * 1000 }), item.waitFor({ state: 'visible', timeout: SHORT_TIMEOUT_S * 1000 })]);
-    await ui!.screenshot('pending-4a-waiting');
+    await ui.screenshot('pending-4a-waiting');
     const result = await call;
     assert.equal(result.isError, true, JSON.stringify(result));
     assert.match(resultText(result), new RegExp(`^\\[POLICY APPROVAL REJECTED\\] create_directory: no answer (in VS Code|from the approver) within ${SHORT_TIMEOUT_S} s`));
@@ -319,7 +231,7 @@ test('pending approvals in a real VS Code: Pending group, badge, notification, A
     await toast.waitFor({ state: 'hidden', timeout: 10_000 });
     await badge.waitFor({ state: 'hidden', timeout: 10_000 });
     await row('Approval rejected: create_directory on fs, no answer').waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('pending-4b-timed-out');
+    await ui.screenshot('pending-4b-timed-out');
   });
 });
 
@@ -331,8 +243,4 @@ async function expectAttribute(locator: Locator, name: string, value: string, ti
     if (Date.now() > deadline) throw new Error(`expected ${name}="${value}", saw ${String(seen)}`);
     await locator.page().waitForTimeout(100);
   }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

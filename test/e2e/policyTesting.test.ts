@@ -13,27 +13,20 @@
 //
 // Screenshots go to test-results/e2e/policy-testing-*.png.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { test } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Locator } from 'playwright-core';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot } from './codeServer';
+import { EXTENSION_ID, expectText, freePort, usePackagedExtension } from './extensionFixture';
+import { decisionsPane, openWorkbenchSession, startProxyAndConnect } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
 const SENDS_LIMIT = '"counter": "campaign_sends", "window": "minute", "max": 2';
 const FAILING_TEST = 'two sends a minute: the third waits until the first leaves the window';
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-policy-testing-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-policy-testing-');
 
 /** The example policy, guarding the demo CRM server by absolute paths. */
 function examplePolicy(): string {
@@ -45,21 +38,12 @@ function examplePolicy(): string {
   return replaced;
 }
 
-async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('policy tests, Evaluate and Replay in a real VS Code; no activation in an unrelated folder', { timeout: 300_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
+  const { temp } = extension;
   const unrelated = join(temp, 'unrelated');
   mkdirSync(unrelated, { recursive: true });
   writeFileSync(join(unrelated, 'tsconfig.json'), '{\n  // a TypeScript project, nothing to do with MCP\n  "compilerOptions": { "strict": true }\n}\n');
@@ -70,38 +54,17 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
   copyFileSync(join(root, 'examples', 'crm', 'mcp-policy.catalog.json'), join(workspace, 'mcp-policy.catalog.json'));
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  let mcp: Client | undefined;
-  t.after(async () => {
-    await mcp?.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: { 'mcpPolicy.proxy.port': port, 'files.autoSave': 'off', 'workbench.view.alwaysShowHeaderActions': true, 'testing.automaticallyOpenPeekView': 'failureAnywhere' },
+    shotPrefix: 'policy-testing',
+    logFilter: /MCP Policy|exthost/,
+    // Step 0 opens an unrelated folder first.
+    openWorkbench: false,
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' });
-
-  let failures = 0;
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`policy-testing-failure-${++failures}`).catch(() => undefined);
-        const toasts = await ui?.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        st.diagnostic(`notifications: ${JSON.stringify(toasts)}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy|exthost/).slice(-3000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
+  const { server, ui, page, step, statusItem } = session;
+  let mcp: Client | undefined;
 
   /** Quick Open (Ctrl+P) a file of the folder by name. */
   const openFile = async (name: string): Promise<void> => {
@@ -126,38 +89,38 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
   const limitLine = examplePolicy().split('\n').findIndex((text) => text.includes(SENDS_LIMIT)) + 1;
 
   await step('0. a folder with only a tsconfig.json, opened in the editor, never activates the extension', async () => {
-    await ui!.openWorkbench(`${server!.url}?folder=${encodeURIComponent(unrelated)}`);
+    await ui.openWorkbench(`${server.url}?folder=${encodeURIComponent(unrelated)}`);
     await openFile('tsconfig.json');
     // VS Code's own JSON support activates on the JSON-with-comments file: the language events
     // have fired by then, so an extension listening to them would be active too.
-    await server!.waitForVscodeLog(/_doActivateExtension vscode\.json-language-features\b/, 60_000);
+    await server.waitForVscodeLog(/_doActivateExtension vscode\.json-language-features\b/, 60_000);
     await page.locator('.part.statusbar .statusbar-item').first().waitFor({ state: 'visible', timeout: 10_000 });
-    assert.doesNotMatch(server!.vscodeLogs(), new RegExp(`_doActivateExtension ${EXTENSION_ID.replace('.', '\\.')}\\b`, 'i'));
+    assert.doesNotMatch(server.vscodeLogs(), new RegExp(`_doActivateExtension ${EXTENSION_ID.replace('.', '\\.')}\\b`, 'i'));
     assert.equal(await statusItem.count(), 0, 'the MCP Policy status bar item shows in an unrelated folder');
-    await ui!.screenshot('policy-testing-0-unrelated-folder');
+    await ui.screenshot('policy-testing-0-unrelated-folder');
   });
 
   await ui.openWorkbench(server.workbenchUrl);
   await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  await statusItem.first().waitFor({ state: 'visible', timeout: 30_000 });
+  await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
   await openFile('mcp-policy.json');
 
   const testingView = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /Test Explorer|Testing/ }) });
   const testRow = (name: string): Locator => page.locator(`.test-explorer .monaco-list-row[aria-label*=${JSON.stringify(name)}]`);
 
   await step('1a. the Testing view lists the example\'s tests; running them, all pass', async () => {
-    await ui!.runCommand('Testing: Focus on Test Explorer View');
+    await ui.runCommand('Testing: Focus on Test Explorer View');
     const fileRow = page.locator('.test-explorer .monaco-list-row').filter({ hasText: 'mcp-policy.json' }).first();
     await fileRow.waitFor({ state: 'visible', timeout: 30_000 });
     if ((await fileRow.getAttribute('aria-expanded')) !== 'true') await fileRow.click();
     await testRow('reads are allowed').waitFor({ state: 'visible', timeout: 15_000 });
-    await ui!.runCommand('Test: Run All Tests');
+    await ui.runCommand('Test: Run All Tests');
     await expectText(page.locator('.test-explorer'), /reads are allowed/, 10_000);
     const passed = page.locator('.test-explorer .monaco-list-row .codicon-testing-passed-icon');
     await passed.first().waitFor({ state: 'visible', timeout: 30_000 });
     const failed = page.locator('.test-explorer .monaco-list-row .codicon-testing-failed-icon');
     assert.equal(await failed.count(), 0, `tests failed: ${JSON.stringify(await page.locator('.test-explorer .monaco-list-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('aria-label'))))}`);
-    await ui!.screenshot('policy-testing-1a-all-pass');
+    await ui.screenshot('policy-testing-1a-all-pass');
   });
 
   await step('1b. a broken rule: the test that covers it fails, with its message at its line', async () => {
@@ -165,12 +128,12 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     // The open editor follows the file; the listed tests follow the editor.
     await showLine(limitLine);
     await expectText(page.locator('.editor-instance .view-lines'), /"max": 3/, 15_000);
-    await ui!.runCommand('Test: Run All Tests');
+    await ui.runCommand('Test: Run All Tests');
     const failing = testRow(FAILING_TEST);
     await failing.locator('.codicon-testing-failed-icon').waitFor({ state: 'visible', timeout: 30_000 });
     const peek = page.locator('.test-output-peek, .peekview-widget').first();
     await expectText(peek, /expected rate_limited, got allowed/, 15_000);
-    await ui!.screenshot('policy-testing-1b-failing-test');
+    await ui.screenshot('policy-testing-1b-failing-test');
     assert.equal(await testRow('reads are allowed').locator('.codicon-testing-failed-icon').count(), 0);
     await page.keyboard.press('Escape');
     writeFileSync(policyFile, examplePolicy());
@@ -187,34 +150,29 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     let shown = '';
     for (let attempt = 1; !shown; attempt++) {
       await lens.click();
-      shown = await ui!.waitForNotification(/Evaluate tools\./, 5_000 * attempt).catch((error: unknown) => {
+      shown = await ui.waitForNotification(/Evaluate tools\./, 5_000 * attempt).catch((error: unknown) => {
         if (attempt >= 3) throw error;
         return '';
       });
     }
     assert.match(shown, /Evaluate tools\.fluentcrm_list_\*: fluentcrm_list_\w+ on fluentcrm → allowed \(rule tools\.fluentcrm_list_\*\)/);
-    await ui!.screenshot('policy-testing-2-evaluate');
+    await ui.screenshot('policy-testing-2-evaluate');
     // The language client registers the server's command; the extension must not register it again.
-    assert.doesNotMatch(server!.vscodeLogs(), /command 'mcpPolicy\.evaluate' already exists/);
+    assert.doesNotMatch(server.vscodeLogs(), /command 'mcpPolicy\.evaluate' already exists/);
   });
 
   await step('3. calls through the local proxy, the campaign limit tightened to 1: Replay shows the call that changes', async () => {
-    await ui!.runCommand('MCP Policy: Start Local Proxy');
-    await expectText(statusItem.first(), /MCP Policy: on · 1 server/, 30_000);
-    const tokenFile = join(server!.dirs.home, '.mcp-policy', `serve-${port}.token`);
-    const token = (await poll('the token file', () => (existsSync(tokenFile) && statSync(tokenFile).size > 0 ? readFileSync(tokenFile, 'utf8') : undefined), 10_000)).trim();
-    mcp = new Client({ name: 'e2e-policy-testing', version: '1.0.0' });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/fluentcrm/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    mcp = await startProxyAndConnect(session, port, 'fluentcrm', 'e2e-policy-testing');
     const listed = await mcp.callTool({ name: 'fluentcrm_list_contacts', arguments: { per_page: 5 } });
     assert.notEqual(listed.isError, true, JSON.stringify(listed));
     for (const campaignId of [5, 6]) {
       const resumed = await mcp.callTool({ name: 'fluentcrm_resume_campaign', arguments: { campaignId } });
       assert.notEqual(resumed.isError, true, JSON.stringify(resumed));
     }
-    await ui!.runCommand('MCP Policy: Show Decisions');
-    const decisions = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Decisions' }) });
+    await ui.runCommand('MCP Policy: Show Decisions');
+    const decisions = decisionsPane(page);
     await decisions.locator('.monaco-list-row').nth(2).waitFor({ state: 'visible', timeout: 15_000 });
-    await ui!.screenshot('policy-testing-3a-decisions');
+    await ui.screenshot('policy-testing-3a-decisions');
 
     // Tightened in the editor only (a draft, not saved): Find/Replace of the campaign limit.
     await showLine(limitLine);
@@ -229,7 +187,7 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     await expectText(page.locator('.editor-instance .view-lines'), /"campaign_sends", "window": "minute", "max": 1 \}/, 15_000);
     await page.locator('.tab.active.dirty').filter({ hasText: 'mcp-policy.json' }).waitFor({ state: 'visible', timeout: 5_000 });
     assert.ok(readFileSync(policyFile, 'utf8').includes(SENDS_LIMIT), 'the draft was saved');
-    await ui!.runCommand('MCP Policy: Replay Decisions Against This Policy');
+    await ui.runCommand('MCP Policy: Replay Decisions Against This Policy');
     const replay = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Replay' }) });
     await expectText(replay.locator('.pane-body'), /3 recorded decisions replayed against mcp-policy\.json \(unsaved draft\): 1 change \(allowed → rate_limited: 1\)/, 15_000);
     const group = replay.locator('.monaco-list-row').filter({ hasText: 'allowed → rate_limited' });
@@ -238,7 +196,7 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
     await rows.first().waitFor({ state: 'visible', timeout: 10_000 });
     assert.equal(await rows.count(), 1, 'exactly the second send changes');
     assert.equal(await replay.locator('.monaco-list-row[aria-label*="fluentcrm_list_contacts"]').count(), 0);
-    await ui!.screenshot('policy-testing-3b-replay');
+    await ui.screenshot('policy-testing-3b-replay');
     await rows.first().click();
     // The rule that decides now is selected in the policy.
     const ruleLine = examplePolicy().split('\n').findIndex((text) => text.includes('"fluentcrm_resume_campaign": {')) + 1;
@@ -246,20 +204,20 @@ test('policy tests, Evaluate and Replay in a real VS Code; no activation in an u
   });
 
   await step('4. a reload naming an upstream that cannot start is reported at once; the other server keeps serving; Stop clears the warning', async () => {
-    await ui!.runCommand('File: Revert File');
+    await ui.runCommand('File: Revert File');
     await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
     const broken = examplePolicy().replace('"servers": {', '"servers": {\n    "broken": { "upstream": { "command": "no-such-mcp-server-command" } },');
     writeFileSync(policyFile, broken);
-    await expectText(statusItem.first(), /MCP Policy: on · 2 servers/, 30_000);
-    await statusItem.first().locator('.codicon-warning').waitFor({ state: 'visible', timeout: 15_000 });
-    await server!.waitForVscodeLog(/Server broken: upstream "broken" cannot be started: command not found on PATH: no-such-mcp-server-command/, 10_000);
-    await ui!.screenshot('policy-testing-4a-reload-problem');
+    await expectText(statusItem, /MCP Policy: on · 2 servers/, 30_000);
+    await statusItem.locator('.codicon-warning').waitFor({ state: 'visible', timeout: 15_000 });
+    await server.waitForVscodeLog(/Server broken: upstream "broken" cannot be started: command not found on PATH: no-such-mcp-server-command/, 10_000);
+    await ui.screenshot('policy-testing-4a-reload-problem');
     const listed = await mcp!.callTool({ name: 'fluentcrm_list_contacts', arguments: { per_page: 1 } });
     assert.notEqual(listed.isError, true, `the other server stopped serving: ${JSON.stringify(listed)}`);
 
-    await ui!.runCommand('MCP Policy: Stop Local Proxy');
-    await expectText(statusItem.first(), /MCP Policy: off/, 30_000);
-    assert.equal(await statusItem.first().locator('.codicon-warning').count(), 0, 'the status bar still warns after Stop');
-    await ui!.screenshot('policy-testing-4b-stopped');
+    await ui.runCommand('MCP Policy: Stop Local Proxy');
+    await expectText(statusItem, /MCP Policy: off/, 30_000);
+    assert.equal(await statusItem.locator('.codicon-warning').count(), 0, 'the status bar still warns after Stop');
+    await ui.screenshot('policy-testing-4b-stopped');
   });
 });

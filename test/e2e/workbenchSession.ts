@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Locator, Page } from 'playwright-core';
 import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type StartCodeServerOptions, type Workbench } from './codeServer';
-import { EXTENSION_ID } from './extensionFixture';
+import { EXTENSION_ID, expectText } from './extensionFixture';
 
 export const screenshotsDir = join(repoRoot(), 'test-results', 'e2e');
 
@@ -22,6 +22,13 @@ export interface SessionOptions extends StartCodeServerOptions {
   logFilter?: RegExp;
   /** Called once the browser exists, before the workbench opens (e.g. to grant permissions). */
   beforeOpen?: (ui: Workbench, server: CodeServer) => Promise<void>;
+  /**
+   * Whether the browser opens the workspace and waits for the extension (default true); false
+   * leaves the browser blank, for a test that first opens another folder itself.
+   */
+  openWorkbench?: boolean;
+  /** More lines a failed step prints, after the notifications (e.g. the Decisions rows). */
+  failureDetails?: (page: Page) => Promise<string[]>;
 }
 
 export interface WorkbenchSession {
@@ -41,7 +48,7 @@ export interface WorkbenchSession {
 
 /** Starts code-server, opens the workbench and waits until the extension is active. */
 export async function openWorkbenchSession(t: TestContext, options: SessionOptions): Promise<WorkbenchSession> {
-  const { shotPrefix, logFilter = /MCP Policy/, beforeOpen, ...codeServerOptions } = options;
+  const { shotPrefix, logFilter = /MCP Policy/, beforeOpen, openWorkbench = true, failureDetails, ...codeServerOptions } = options;
   const clients: Client[] = [];
   let server: CodeServer | undefined;
   let ui: Workbench | undefined;
@@ -53,8 +60,10 @@ export async function openWorkbenchSession(t: TestContext, options: SessionOptio
   server = await startCodeServer(codeServerOptions);
   ui = await launchBrowser({ screenshotsDir });
   await beforeOpen?.(ui, server);
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
+  if (openWorkbench) {
+    await ui.openWorkbench(server.workbenchUrl);
+    await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
+  }
   const started = server;
   let failures = 0;
 
@@ -76,6 +85,7 @@ export async function openWorkbenchSession(t: TestContext, options: SessionOptio
           const toasts = await session.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => []);
           st.diagnostic(`screenshot: ${shot ?? 'none'}`);
           st.diagnostic(`notifications: ${JSON.stringify(toasts)}`);
+          for (const line of (await failureDetails?.(session.page).catch(() => [])) ?? []) st.diagnostic(line);
           for (const line of readVscodeLogs(started.dirs.userDataDir, logFilter).slice(-4000).split('\n')) if (line.trim()) st.diagnostic(line);
           throw error;
         }
@@ -117,4 +127,123 @@ export async function poll<T>(what: string, read: () => T | undefined, timeoutMs
 /** A file's text once it exists and is not empty. */
 export function readNonEmpty(path: string): string | undefined {
   return existsSync(path) && statSync(path).size > 0 ? readFileSync(path, 'utf8') : undefined;
+}
+
+/** How many lines of the code-server and VS Code logs match. */
+export function logCount(server: CodeServer, pattern: RegExp): number {
+  return server.vscodeLogs().match(new RegExp(pattern.source, 'g'))?.length ?? 0;
+}
+
+/** Waits until the proxy logged one more policy reload than `reloadsBefore` (a `logCount` taken earlier). */
+export async function waitForPolicyReload(server: CodeServer, reloadsBefore: number): Promise<void> {
+  await poll('the proxy reloading the policy', () => (logCount(server, /Policy reloaded:/) > reloadsBefore ? true : undefined), 15_000);
+}
+
+/** The Decisions view's pane. */
+export function decisionsPane(page: Page): Locator {
+  return page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Decisions' }) });
+}
+
+/** Runs "MCP Policy: Show Decisions" and waits for the view's body. */
+export async function showDecisions(ui: Workbench): Promise<Locator> {
+  await ui.runCommand('MCP Policy: Show Decisions');
+  const decisions = decisionsPane(ui.page);
+  await decisions.locator('.pane-body').waitFor({ state: 'visible', timeout: 15_000 });
+  return decisions;
+}
+
+/** The list rows under `container` whose accessible label starts with e.g. "Approved: create_directory". */
+export function rowByLabel(container: Locator, label: string): Locator {
+  return container.locator(`.monaco-list-row[aria-label^=${JSON.stringify(label)}]`);
+}
+
+/** The approval toast for one call of `tool` on the server "fs" (`uniqueText`, e.g. a path, tells the calls apart). */
+export function approvalToast(page: Page, tool: string, uniqueText: string): Locator {
+  return page.locator('.notifications-toasts .notification-toast').filter({ hasText: `An agent wants to run ${tool} on fs.` }).filter({ hasText: uniqueText });
+}
+
+/** The text of a tool result's content. */
+export function resultText(result: object): string {
+  const content = 'content' in result ? result.content : undefined;
+  return Array.isArray(content)
+    ? content.map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part ? String(part.text) : '')).join('\n')
+    : '';
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Waits until an input's value matches. */
+export async function expectValue(input: Locator, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    last = await input.inputValue().catch(() => '');
+    if (pattern.test(last)) return;
+    if (Date.now() > deadline) throw new Error(`expected the input to hold ${String(pattern)}, saw "${last}"`);
+    await input.page().waitForTimeout(100);
+  }
+}
+
+/**
+ * Types `path` into code-server's save dialog (VS Code's simple one: a quick input holding a
+ * path) and accepts it. The dialog lists the folder typed and ignores Enter while it updates:
+ * this waits for the listing (its entry `listed`), then accepts, again while the dialog stays
+ * open (calling `whileOpen` before each retry), for up to 10 s.
+ */
+export async function acceptSaveDialog(page: Page, path: string, listed: string, whileOpen?: () => Promise<void>): Promise<void> {
+  const dialog = page.locator('.quick-input-widget');
+  const input = dialog.locator('input.input');
+  await input.fill(path);
+  // By aria-label: a reused row keeps the hidden text of an earlier separator ("similar commands").
+  await dialog.locator(`.monaco-list-row[aria-label=${JSON.stringify(listed)}]`).waitFor({ state: 'visible', timeout: 10_000 });
+  const acceptBy = Date.now() + 10_000;
+  for (;;) {
+    await input.press('Enter');
+    try {
+      await dialog.waitFor({ state: 'hidden', timeout: 1_000 });
+      return;
+    } catch (error) {
+      if (Date.now() > acceptBy) throw error;
+      await whileOpen?.();
+    }
+  }
+}
+
+/**
+ * Runs "MCP Policy: Start Local Proxy", waits for the status bar to say one server is on, and
+ * connects an SDK client to that server.
+ */
+export async function startProxyAndConnect(session: WorkbenchSession, port: number, serverName: string, clientName: string): Promise<Client> {
+  await session.ui.runCommand('MCP Policy: Start Local Proxy');
+  await expectText(session.statusItem, /MCP Policy: on · 1 server/, 30_000);
+  return session.connect(port, serverName, clientName);
+}
+
+/**
+ * Clicks Export Decisions on the Decisions view and waits for the save dialog to offer a file in
+ * `home`, not the workspace (an export holds the calls' arguments). Returns the dialog's input.
+ */
+export async function openExportDialog(decisions: Locator, home: string): Promise<Locator> {
+  await decisions.locator('.pane-header').getByRole('button', { name: 'Export Decisions' }).click();
+  // code-server's save dialog is VS Code's simple one: a quick input holding a path.
+  const input = decisions.page().locator('.quick-input-widget input.input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await expectValue(input, new RegExp(`^${escapeRegExp(home)}/mcp-policy-decisions-[\\d-]+\\.jsonl$`), 10_000);
+  return input;
+}
+
+/**
+ * Settings for a window whose proxy asks for approvals: the proxy's port, the approval timeout,
+ * no auto save (a test decides when the policy is saved), and title and inline actions shown
+ * without hovering first.
+ */
+export function approvalSettings(port: number, approvalTimeoutSeconds: number): Record<string, unknown> {
+  return {
+    'mcpPolicy.proxy.port': port,
+    'mcpPolicy.approval.timeoutSeconds': approvalTimeoutSeconds,
+    'files.autoSave': 'off',
+    'workbench.view.alwaysShowHeaderActions': true,
+  };
 }
