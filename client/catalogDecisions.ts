@@ -12,7 +12,7 @@ import { catalogRiskSource } from '../core/riskSelector';
 export type EffectiveDecision = 'hidden' | 'denied' | 'approve' | 'limited' | 'allowed';
 
 export interface ToolVerdict {
-  decision: EffectiveDecision;
+  effect: EffectiveDecision;
   /** JSON path of what decides: the rule, a `hide` entry, a `default`. */
   rule: string;
   reason: string;
@@ -50,12 +50,12 @@ export function verdictOf(policy: CompiledPolicy, server: string, tool: string):
   const plan = policy.plan(server, tool);
   const limits = plan.limits.map((limit) => limit.describe);
   const ruleReason = plan.rule?.rule.reason;
-  if (plan.hiddenBy) return { decision: 'hidden', rule: plan.hiddenBy.path, reason: `hidden by "${plan.hiddenBy.pattern}": left out of tools/list and denied when called`, limits: [] };
+  if (plan.hiddenBy) return { effect: 'hidden', rule: plan.hiddenBy.path, reason: `hidden by "${plan.hiddenBy.pattern}": left out of tools/list and denied when called`, limits: [] };
   if (plan.action === 'deny') {
-    return { decision: 'denied', rule: plan.decidedBy, reason: ruleReason ?? (plan.rule ? `the rule "${plan.rule.key}" denies it` : 'no rule matches it and the default is deny'), limits: [] };
+    return { effect: 'denied', rule: plan.decidedBy, reason: ruleReason ?? (plan.rule ? `the rule "${plan.rule.key}" denies it` : 'no rule matches it and the default is deny'), limits: [] };
   }
   const by = plan.rule ? `the rule "${plan.rule.key}"` : `the default (${plan.action})`;
-  if (plan.action === 'approve') return { decision: 'approve', rule: plan.decidedBy, reason: ruleReason ?? `${by} asks a person before each call`, limits };
-  if (limits.length > 0) return { decision: 'limited', rule: plan.decidedBy, reason: ruleReason ?? `allowed by ${by}, at most ${limits.join(' and ')}`, limits };
-  return { decision: 'allowed', rule: plan.decidedBy, reason: ruleReason ?? `allowed by ${by}`, limits };
+  if (plan.action === 'approve') return { effect: 'approve', rule: plan.decidedBy, reason: ruleReason ?? `${by} asks a person before each call`, limits };
+  if (limits.length > 0) return { effect: 'limited', rule: plan.decidedBy, reason: ruleReason ?? `allowed by ${by}, at most ${limits.join(' and ')}`, limits };
+  return { effect: 'allowed', rule: plan.decidedBy, reason: ruleReason ?? `allowed by ${by}`, limits };
 }

@@ -83,7 +83,7 @@ export async function addCatalogRule(policy: vscode.Uri, view: CatalogView, node
   void view.reload();
   const verdict = result.verdict;
   if (result.decides) {
-    void vscode.window.showInformationMessage(`Added to ${written}: ${tool}${request.server !== undefined ? ` on ${request.server}` : ''} is now ${verdict ? verdict.decision : request.action}${verdict?.limits.length ? ` (${verdict.limits.join(', ')})` : ''}.`);
+    void vscode.window.showInformationMessage(`Added to ${written}: ${tool}${request.server !== undefined ? ` on ${request.server}` : ''} is now ${verdict ? verdict.effect : request.action}${verdict?.limits.length ? ` (${verdict.limits.join(', ')})` : ''}.`);
     return;
   }
   const choice = await vscode.window.showWarningMessage(

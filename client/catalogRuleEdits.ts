@@ -129,7 +129,7 @@ export function addRuleEdits(text: string, request: RuleRequest, catalog: ToolCa
     verdict = verdictOf(compiled, request.server, request.tool);
   }
   const written = formatJsonPath(path);
-  const decides = verdict === undefined || (request.action === 'hide' ? verdict.decision === 'hidden' : verdict.rule === written);
+  const decides = verdict === undefined || (request.action === 'hide' ? verdict.effect === 'hidden' : verdict.rule === written);
   return { text: next, path, verdict, decides };
 }
 

@@ -184,11 +184,11 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
     const drift = this.drifts?.get(node.server, tool.name);
     let verdict = this.verdicts?.verdict(node.server, tool.name);
     const pinning = this.verdicts?.pinning(node.server);
-    if (drift && pinning && verdict && verdict.decision !== 'hidden') {
-      verdict = { decision: 'denied', rule: pinning, reason: `${drift.reason}; pinning hides and denies it until the change is accepted`, limits: [] };
+    if (drift && pinning && verdict && verdict.effect !== 'hidden') {
+      verdict = { effect: 'denied', rule: pinning, reason: `${drift.reason}; pinning hides and denies it until the change is accepted`, limits: [] };
     }
     const risk = `${tool.risk.class} · ${tool.risk.severity}`;
-    const look = verdict ? DECISION_LOOK[verdict.decision] : undefined;
+    const look = verdict ? DECISION_LOOK[verdict.effect] : undefined;
     if (drift) {
       item.iconPath = new vscode.ThemeIcon('diff', new vscode.ThemeColor('editorWarning.foreground'));
     } else if (look) {
@@ -197,7 +197,7 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
       const color = SEVERITY_COLOR[tool.risk.severity];
       item.iconPath = new vscode.ThemeIcon(RISK_ICON[tool.risk.class] ?? 'tools', color ? new vscode.ThemeColor(color) : undefined);
     }
-    const decision = look ? `${look.label.toLowerCase()}${verdict?.decision === 'limited' || (verdict?.decision === 'approve' && verdict.limits.length > 0) ? ` (${verdict.limits.join(', ')})` : ''}` : undefined;
+    const decision = look ? `${look.label.toLowerCase()}${verdict?.effect === 'limited' || (verdict?.effect === 'approve' && verdict.limits.length > 0) ? ` (${verdict.limits.join(', ')})` : ''}` : undefined;
     const driftText = drift ? `${DRIFT_WORDS[drift.kind]}${drift.changes.length > 0 ? `: ${drift.changes.join(', ')}` : ''}` : undefined;
     item.description = [driftText, decision, risk].filter(Boolean).join(' · ') + (tool.description ? ` — ${tool.description}` : '');
     const md = new vscode.MarkdownString();

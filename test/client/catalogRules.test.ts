@@ -45,7 +45,7 @@ test('every catalog tool gets the decision the engine would make, with the decid
   assert.ok(verdicts);
   const table = Object.fromEntries(['read_file', 'write_file', 'move_file', 'delete_file', 'stat', 'create_directory'].map((tool) => {
     const verdict = verdicts.verdict('fs', tool);
-    return [tool, [verdict.decision, verdict.rule]];
+    return [tool, [verdict.effect, verdict.rule]];
   }));
   assert.deepEqual(table, {
     read_file: ['limited', 'servers.fs.tools.read_*'],
@@ -64,7 +64,7 @@ test('a rule goes into servers.S.tools when the policy has one; only the new lin
   const result = addRuleEdits(POLICY, { server: 'fs', tool: 'create_directory', action: 'approve', limit: { max: 10, window: 'minute' } }, catalog);
   assert.deepEqual(result.path, ['servers', 'fs', 'tools', 'create_directory']);
   assert.equal(result.decides, true);
-  assert.equal(result.verdict?.decision, 'approve');
+  assert.equal(result.verdict?.effect, 'approve');
   assert.deepEqual(result.verdict?.limits, ['10 per minute']);
   // Every line of the original is still there, in order, the compact rule's spacing and comments too.
   const before = POLICY.split('\n');
@@ -83,7 +83,7 @@ test('without a server section the rule goes to top-level tools; an exact rule i
   assert.deepEqual(ruleTarget(JSON.parse(flat), 'fs', 'stat'), ['tools', 'stat']);
   const allowed = addRuleEdits(flat, { server: 'fs', tool: 'write_file', action: 'allow', limit: { max: 3, window: 'hour' } }, catalog);
   assert.deepEqual(allowed.path, ['tools', 'write_file']);
-  assert.equal(allowed.verdict?.decision, 'limited');
+  assert.equal(allowed.verdict?.effect, 'limited');
   assert.equal(allowed.decides, true);
   assert.doesNotMatch(allowed.text, /"action"/);
   // An exact rule under the server's section wins over the top-level one: that is where it goes.
@@ -93,11 +93,11 @@ test('without a server section the rule goes to top-level tools; an exact rule i
 test('a rule that a hide entry overrides is written but reported as not deciding', () => {
   const result = addRuleEdits(POLICY, { server: 'fs', tool: 'move_file', action: 'allow' }, catalog);
   assert.equal(result.decides, false);
-  assert.equal(result.verdict?.decision, 'hidden');
+  assert.equal(result.verdict?.effect, 'hidden');
   assert.equal(result.verdict?.rule, 'hide[0]');
   const hidden = addRuleEdits(POLICY, { server: 'fs', tool: 'stat', action: 'hide' }, catalog);
   assert.deepEqual(hidden.path, ['servers', 'fs', 'hide']);
-  assert.equal(hidden.verdict?.decision, 'hidden');
+  assert.equal(hidden.verdict?.effect, 'hidden');
   assert.equal(hidden.decides, true);
 });
 
