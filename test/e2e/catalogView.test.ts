@@ -15,27 +15,18 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { test } from 'node:test';
 import { parse } from 'jsonc-parser';
-import type { Locator } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { definitionDigest, type CatalogFile } from '../../core';
-import { launchBrowser, readVscodeLogs, repoRoot, startCodeServer, type CodeServer, type Workbench } from './codeServer';
-import { EXTENSION_ID, expectText, freePort, packageExtension } from './extensionFixture';
+import { repoRoot } from './codeServer';
+import { expectText, filesystemServer, freePort, usePackagedExtension } from './extensionFixture';
+import { logCount, openWorkbenchSession, poll, resultText, startProxyAndConnect, waitForPolicyReload } from './workbenchSession';
 
 const root = repoRoot();
-const screenshotsDir = join(root, 'test-results', 'e2e');
-const filesystemServer = join(root, 'node_modules', '.bin', 'mcp-server-filesystem');
 const REVIEWED_DESCRIPTION = 'Search for files by name (as reviewed)';
 
-let skipReason: string | undefined;
-let temp: string;
-let vsix: string;
-let cleanup: (() => Promise<void>) | undefined;
-
-before(async () => ({ skipReason, temp, vsix, cleanup } = await packageExtension('mcp-policy-e2e-catalog-')));
-after(() => cleanup?.());
+const extension = usePackagedExtension('mcp-policy-e2e-catalog-');
 
 /** The top-level rules deny create_directory; the server's section is where its rules live. */
 function policyText(dataDir: string): string {
@@ -62,36 +53,13 @@ function policyText(dataDir: string): string {
 `;
 }
 
-async function poll<T>(what: string, read: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function readNonEmpty(path: string): string | undefined {
-  return existsSync(path) && statSync(path).size > 0 ? readFileSync(path, 'utf8') : undefined;
-}
-
-function resultText(result: object): string {
-  const content = 'content' in result ? result.content : undefined;
-  return Array.isArray(content) ? content.map((part: unknown) => (typeof part === 'object' && part !== null && 'text' in part ? String(part.text) : '')).join('\n') : '';
-}
-
-function logCount(server: CodeServer, pattern: RegExp): number {
-  return server.vscodeLogs().match(new RegExp(pattern.source, 'g'))?.length ?? 0;
-}
-
 test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it decides, drift with its diff', { timeout: 240_000 }, async (t) => {
-  if (skipReason) {
-    t.skip(skipReason);
+  if (extension.skipReason) {
+    t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(temp, 'workspace');
-  const dataDir = join(temp, 'data');
+  const workspace = join(extension.temp, 'workspace');
+  const dataDir = join(extension.temp, 'data');
   mkdirSync(workspace, { recursive: true });
   mkdirSync(dataDir, { recursive: true });
   const policyFile = join(workspace, 'mcp-policy.json');
@@ -113,57 +81,28 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
   writeFileSync(catalogFile, `${JSON.stringify(catalog, null, 2)}\n`);
 
   const port = await freePort();
-  let server: CodeServer | undefined;
-  let ui: Workbench | undefined;
-  let mcp: Client | undefined;
-  t.after(async () => {
-    await mcp?.close().catch(() => undefined);
-    await ui?.close();
-    await server?.stop();
-  });
-  server = await startCodeServer({
-    vsix,
+  const pane = (page: Page, name: string): Locator => page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: name }) });
+  const session = await openWorkbenchSession(t, {
+    vsix: extension.vsix,
     workspace,
     settings: { 'mcpPolicy.proxy.port': port, 'files.autoSave': 'off', 'workbench.view.alwaysShowHeaderActions': true },
+    shotPrefix: 'catalogview',
+    failureDetails: async (page) => [
+      `catalog rows: ${JSON.stringify(await pane(page, 'Tool Catalog').locator('.monaco-list-row').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label'))))}`,
+    ],
   });
-  ui = await launchBrowser({ screenshotsDir });
-  const { page } = ui;
-  await ui.openWorkbench(server.workbenchUrl);
-  await server.waitForExtensionActivated(EXTENSION_ID, 60_000);
-  const statusItem = page.locator('.part.statusbar .statusbar-item').filter({ hasText: 'MCP Policy:' }).first();
-  await statusItem.waitFor({ state: 'visible', timeout: 30_000 });
-  await ui.runCommand('MCP Policy: Start Local Proxy');
-  await expectText(statusItem, /MCP Policy: on · 1 server/, 30_000);
-  const token = (await poll('the token file', () => readNonEmpty(join(server!.dirs.home, '.mcp-policy', `serve-${port}.token`)), 10_000)).trim();
-  mcp = new Client({ name: 'e2e-catalog-view', version: '1.0.0' });
-  await mcp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/servers/fs/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
-  const client = mcp;
+  const { server, ui, page, step } = session;
+  await session.statusItem.waitFor({ state: 'visible', timeout: 30_000 });
+  const client = await startProxyAndConnect(session, port, 'fs', 'e2e-catalog-view');
 
   await ui.runCommand('MCP Policy: Show Decisions');
-  const pane = (name: string): Locator => page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: name }) });
-  const decisions = pane('Decisions');
-  const toolCatalog = pane('Tool Catalog');
+  const decisions = pane(page, 'Decisions');
+  const toolCatalog = pane(page, 'Tool Catalog');
   // The catalog gets the side bar's height: every tool of the server is on screen.
   await decisions.locator('.pane-header').click();
   await toolCatalog.locator('.pane-body').waitFor({ state: 'visible', timeout: 15_000 });
   /** The catalog row whose accessible label starts with e.g. "read_text_file on fs, Allowed by …". */
   const catalogRow = (label: string): Locator => toolCatalog.locator(`.monaco-list-row[aria-label^=${JSON.stringify(label)}]`);
-
-  let failures = 0;
-  const step = (name: string, body: () => Promise<void>): Promise<void> =>
-    t.test(name, async (st) => {
-      try {
-        await body();
-      } catch (error) {
-        const shot = await ui?.screenshot(`catalogview-failure-${++failures}`).catch(() => undefined);
-        const rows = await toolCatalog.locator('.monaco-list-row').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label'))).catch(() => []);
-        st.diagnostic(`screenshot: ${shot ?? 'none'}`);
-        st.diagnostic(`catalog rows: ${JSON.stringify(rows)}`);
-        const extensionLog = server ? readVscodeLogs(server.dirs.userDataDir, /MCP Policy/).slice(-4000) : '';
-        for (const line of extensionLog.split('\n')) if (line.trim()) st.diagnostic(line);
-        throw error;
-      }
-    });
 
   await step('1. each catalog tool shows how the policy decides it, and by which rule', async () => {
     for (const label of [
@@ -178,7 +117,7 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
       await catalogRow(label).waitFor({ state: 'visible', timeout: 15_000 });
     }
     assert.match(await catalogRow('list_directory on fs').innerText(), /limited \(30 per minute\)/);
-    await ui!.screenshot('catalogview-1-effective-decisions');
+    await ui.screenshot('catalogview-1-effective-decisions');
   });
 
   await step('2. Add Rule (Allow, 10 per minute) writes into servers.fs.tools, and the next call is decided by it', async () => {
@@ -187,12 +126,12 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     assert.match(resultText(before), /^\[POLICY DENIED\] create_directory: No new folders \(rule: tools\.create_directory\)/);
 
     const row = catalogRow('create_directory on fs');
-    const reloadsBefore = logCount(server!, /Policy reloaded:/);
+    const reloadsBefore = logCount(server, /Policy reloaded:/);
     await row.hover();
     await row.getByRole('button', { name: 'Add Rule' }).click();
     const picker = page.locator('.quick-input-widget');
     await picker.locator('.monaco-list-row', { hasText: 'Approve' }).first().waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('catalogview-2a-add-rule-action');
+    await ui.screenshot('catalogview-2a-add-rule-action');
     await picker.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: /^Allow$/ }) }).click();
     await picker.locator('.monaco-list-row', { hasText: '10 per minute' }).first().waitFor({ state: 'visible', timeout: 10_000 });
     await picker.locator('.monaco-list-row', { hasText: '10 per minute' }).first().click();
@@ -213,9 +152,9 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     for (const line of originalPolicy.split('\n')) assert.ok(after.includes(line) || after.includes(`${line},`), `line changed or gone: ${line}`);
     assert.match(written.text, /"get_file_info": \{ "action": "approve" \},\n {8}"create_directory": \{\n/, written.text);
     await catalogRow('create_directory on fs, Limited by servers.fs.tools.create_directory').waitFor({ state: 'visible', timeout: 15_000 });
-    await ui!.screenshot('catalogview-2b-rule-written');
+    await ui.screenshot('catalogview-2b-rule-written');
 
-    await poll('the proxy reloading the policy', () => (logCount(server!, /Policy reloaded:/) > reloadsBefore ? true : undefined), 15_000);
+    await waitForPolicyReload(server, reloadsBefore);
     const made = join(dataDir, 'made-by-rule');
     const allowed = await client.callTool({ name: 'create_directory', arguments: { path: made } });
     assert.notEqual(allowed.isError, true, JSON.stringify(allowed));
@@ -229,7 +168,7 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     const drifted = catalogRow('search_files on fs, Denied by default, changed since pinned: description');
     await drifted.waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(await drifted.innerText(), /changed since pinned: description/);
-    await ui!.screenshot('catalogview-3a-drift-marked');
+    await ui.screenshot('catalogview-3a-drift-marked');
 
     await drifted.click();
     const diffTab = page.locator('.tabs-container .tab', { hasText: 'search_files: pinned ↔ live (fs)' });
@@ -238,12 +177,12 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     await diff.waitFor({ state: 'visible', timeout: 10_000 });
     await expectText(diff.locator('.editor.original'), new RegExp(REVIEWED_DESCRIPTION.replace(/[()]/g, '\\$&')), 10_000);
     await expectText(diff.locator('.editor.modified'), new RegExp((liveDescription ?? '').slice(0, 30).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), 10_000);
-    await ui!.screenshot('catalogview-3b-drift-diff');
+    await ui.screenshot('catalogview-3b-drift-diff');
 
     // The drift shows in Decisions too.
     await decisions.locator('.pane-header').click();
     await decisions.locator('.monaco-list-row[aria-label^="Drift: search_files on fs"]').waitFor({ state: 'visible', timeout: 10_000 });
-    await ui!.screenshot('catalogview-3c-drift-in-decisions');
+    await ui.screenshot('catalogview-3c-drift-in-decisions');
 
     await drifted.hover();
     await drifted.getByRole('button', { name: 'Accept Change' }).click();
@@ -260,23 +199,22 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     assert.equal(pinned.digest, definitionDigest(pinned));
     await toolCatalog.locator('.monaco-list-row[aria-label="search_files on fs, Denied by default"]').waitFor({ state: 'visible', timeout: 15_000 });
     assert.equal(await toolCatalog.locator('.monaco-list-row[aria-label*="changed since pinned"]').count(), 0);
-    await ui!.screenshot('catalogview-3d-accepted');
+    await ui.screenshot('catalogview-3d-accepted');
   });
 
   await step('4. a Refresh Tool Catalog that fails for one server names it and why, and offers its upstream', async () => {
-    await mcp?.close();
-    mcp = undefined;
+    await client.close();
     const text = readFileSync(policyFile, 'utf8').replace(
       '"servers": {\n',
-      `"servers": {\n    "broken": { "upstream": { "command": ${JSON.stringify(join(temp, 'no-such-server'))} } },\n`,
+      `"servers": {\n    "broken": { "upstream": { "command": ${JSON.stringify(join(extension.temp, 'no-such-server'))} } },\n`,
     );
     writeFileSync(policyFile, text);
-    await ui!.runCommand('MCP Policy: Refresh Tool Catalog');
-    const message = await ui!.waitForNotification(/The tool catalog was not refreshed for "broken"/, 60_000);
+    await ui.runCommand('MCP Policy: Refresh Tool Catalog');
+    const message = await ui.waitForNotification(/The tool catalog was not refreshed for "broken"/, 60_000);
     assert.doesNotMatch(message, /wrote /);
     assert.match(message, /the other servers were refreshed/);
     const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'not refreshed for "broken"' });
-    await ui!.screenshot('catalogview-4-refresh-error');
+    await ui.screenshot('catalogview-4-refresh-error');
     await toast.getByRole('button', { name: 'Open Upstream' }).click();
     await page.locator('.tabs-container .tab.active', { hasText: 'mcp-policy.json' }).waitFor({ state: 'visible', timeout: 10_000 });
   });

@@ -19,7 +19,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import type { Locator } from 'playwright-core';
 import { catalogFromToolsList } from '../../core';
-import { makeWorkspaceAndData, filesystemPolicyText, freePort, usePackagedExtension } from './extensionFixture';
+import { expectText, filesystemPolicyText, freePort, makeWorkspaceAndData, usePackagedExtension } from './extensionFixture';
 import { acceptSaveDialog, approvalSettings, approvalToast, logCount, openExportDialog, openWorkbenchSession, poll, readNonEmpty, resultText, rowByLabel, showDecisions, startProxyAndConnect, waitForPolicyReload } from './workbenchSession';
 
 /**
@@ -205,6 +205,20 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     );
     assert.equal(new Set(events.map((e) => e['id'])).size, 5, 'decision ids repeat');
     await session.ui.screenshot('workflows-3b-exported');
+  });
+
+  await step('3c. the empty Tool Catalog offers Refresh Tool Catalog as a button; it writes the catalog and the view lists the tools', async () => {
+    const toolCatalog = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Tool Catalog' }) });
+    await toolCatalog.locator('.pane-header').click();
+    const button = toolCatalog.getByRole('button', { name: 'Refresh Tool Catalog' });
+    await button.waitFor({ state: 'visible', timeout: 15_000 });
+    await expectText(toolCatalog.locator('.pane-body'), /No tool catalog yet/, 10_000);
+    await session.ui.screenshot('workflows-3c-empty-catalog');
+    await button.click();
+    const catalogFile = join(workspace, 'mcp-policy.catalog.json');
+    await poll('the refreshed catalog', () => readNonEmpty(catalogFile), 60_000);
+    await toolCatalog.locator('.monaco-list-row', { hasText: 'create_directory' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    await session.ui.screenshot('workflows-3c-catalog-refreshed');
   });
 
   await step('4. Create Policy from Catalog in a workspace with only a catalog writes a starting policy', async () => {
