@@ -27,3 +27,4 @@ export * from './replay';
 export * from './riskSelector';
 export * from './selectorChecks';
 export * from './pinning';
+export * from './jsonEdits';
