@@ -1,10 +1,10 @@
 import type { CatalogTool, ToolCatalog } from './catalog';
-import type { CompiledPolicy } from './compile';
+import { CompiledPolicy } from './compile';
 import { compileGlob, isGlobPattern } from './glob';
 import { formatJsonPath, type JsonPath } from './jsonPath';
-import type { Policy, Rule } from './model';
+import { DEFAULT_ACTION, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
-import { isSelectorKey } from './riskSelector';
+import { catalogRiskSource, isSelectorKey } from './riskSelector';
 
 /** What resolving one catalog tool through the rules says, for the shadowed and risky checks. */
 export interface ToolOutcome {
@@ -69,13 +69,20 @@ function frameOf(policy: Policy): string {
   return JSON.stringify({ rest, servers, selectors });
 }
 
-function outcomeOf(compiled: CompiledPolicy, server: string, tool: CatalogTool): ToolOutcome {
-  const plan = compiled.plan(server, tool.name);
-  const winner = plan.rule?.pathText;
-  const unchecked = !plan.hiddenBy && plan.action === 'allow' && (plan.rule?.limits.length ?? 0) === 0 && !plan.validateInput && !plan.rule?.rule.arguments;
-  if (!unchecked || !isRisky(tool.risk)) return { winner, risky: undefined };
-  const path: JsonPath = plan.rule ? plan.rule.path : plan.decidedBy === 'default' ? ['default'] : ['servers', server, 'default'];
-  return { winner, risky: { key: formatJsonPath(path), path, part: plan.rule ? 'key' : 'value', label: `${tool.name} (${tool.risk.class}, ${tool.risk.severity})` } };
+/**
+ * The parts of CompiledPolicy's plan these checks read, without building and caching a full
+ * plan for each of 10,000 tools: the rule found the same way, and the action as buildPlan gives it.
+ */
+function outcomeOf(compiled: CompiledPolicy, policy: Policy, server: string, tool: CatalogTool): ToolOutcome {
+  const rule = compiled.findRule(server, tool.name);
+  const winner = rule?.pathText;
+  if (!isRisky(tool.risk)) return { winner, risky: undefined };
+  const serverDefault = policy.servers?.[server]?.default;
+  const action = rule ? rule.action : (serverDefault ?? policy.default ?? DEFAULT_ACTION);
+  const checked = action !== 'allow' || (rule?.limits.length ?? 0) > 0 || rule?.rule.validate_input === true || Boolean(rule?.rule.arguments);
+  if (checked || compiled.findHide(server, tool.name)) return { winner, risky: undefined };
+  const path: JsonPath = rule ? rule.path : serverDefault !== undefined ? ['servers', server, 'default'] : ['default'];
+  return { winner, risky: { key: formatJsonPath(path), path, part: rule ? 'key' : 'value', label: `${tool.name} (${tool.risk.class}, ${tool.risk.severity})` } };
 }
 
 /**
@@ -97,22 +104,24 @@ export class ToolOutcomes {
       const resolved = compiled();
       for (const server of policyServers) {
         const byTool = new Map<string, ToolOutcome>();
-        for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) byTool.set(tool.name, outcomeOf(resolved, server, tool));
+        for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) byTool.set(tool.name, outcomeOf(resolved, policy, server, tool));
         outcomes.set(server, byTool);
       }
       this.snapshot = { catalog, frame, sections, outcomes };
       return outcomes;
     }
     if (changed.size > 0) {
-      let resolved: CompiledPolicy | undefined;
+      const work: Array<{ byTool: Map<string, ToolOutcome>; server: string; tool: CatalogTool }> = [];
       for (const [server, byTool] of previous.outcomes) {
         const scope = catalog.hasServer(server) ? server : undefined;
         for (const name of affectedTools(catalog, scope, [...(changed.get(sectionKey(undefined)) ?? []), ...(changed.get(sectionKey(server)) ?? [])])) {
           const tool = catalog.find(name, scope);
-          if (!tool || !byTool.has(name)) continue;
-          resolved ??= compiled();
-          byTool.set(name, outcomeOf(resolved, server, tool));
+          if (tool && byTool.has(name)) work.push({ byTool, server, tool });
         }
+      }
+      if (work.length > 0) {
+        const resolved = compileFor(policy, catalog, new Set(work.map((item) => item.tool.name)));
+        for (const { byTool, server, tool } of work) byTool.set(tool.name, outcomeOf(resolved, policy, server, tool));
       }
     }
     previous.sections = sections;
@@ -138,6 +147,28 @@ function changedRules(before: Map<string, SectionState>, after: Map<string, Sect
     if (keys.size > 0) changed.set(section, keys);
   }
   return changed;
+}
+
+/**
+ * The policy compiled with only the rules that can decide one of `names`: rule lookup looks
+ * at nothing else, and a filtered section keeps its written order, so ties go the same way.
+ * Compiling 5,000 rules for the one tool an edit touched would cost more than the edit.
+ */
+function compileFor(policy: Policy, catalog: ToolCatalog, names: ReadonlySet<string>): CompiledPolicy {
+  const list = [...names];
+  const relevant = (tools: Record<string, Rule> | undefined): Record<string, Rule> => {
+    const kept: Record<string, Rule> = {};
+    for (const [key, rule] of Object.entries(tools ?? {})) {
+      const keep = isSelectorKey(key) || (isGlobPattern(key) ? list.some((name) => compileGlob(key).matches(name)) : names.has(key));
+      if (keep) kept[key] = rule;
+    }
+    return kept;
+  };
+  const servers: NonNullable<Policy['servers']> = {};
+  for (const [server, section] of Object.entries(policy.servers ?? {})) servers[server] = { ...section, tools: relevant(section.tools) };
+  const compiled = new CompiledPolicy({ ...policy, tools: relevant(policy.tools), servers });
+  compiled.setToolRisk(catalogRiskSource(catalog));
+  return compiled;
 }
 
 /** Catalog tools in scope that a changed key names or matches. */
