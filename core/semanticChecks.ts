@@ -235,11 +235,12 @@ function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, 
     return { server, exact: new Set(rules.filter((rule) => !rule.glob.isGlob).map((rule) => rule.key)), globs: rules.filter((rule) => rule.glob.isGlob) };
   });
   const useCatalog = catalog !== undefined && !catalog.isEmpty;
+  const catalogServers = useCatalog ? catalog.serverNames() : [];
   for (const key of Object.keys(policy.tools ?? {})) {
     if (isGlobPattern(key)) continue;
     const shadowing: Array<{ server: string; by: string }> = [];
     // A catalog server without a section of its own always reaches the top-level rule.
-    let reachable = useCatalog && catalog.serverNames().some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
+    let reachable = useCatalog && catalogServers.some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
     for (const { server, exact, globs } of serverGlobs) {
       if (useCatalog && catalog.hasServer(server) && !catalog.find(key, server)) continue;
       // The server's own exact rule for the tool is a deliberate override, not an accident.
