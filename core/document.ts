@@ -77,6 +77,13 @@ export class JsonDocument {
     return this.allSyntaxDiagnostics;
   }
 
+  /** Where the first parse error is, if any: after it, the parser guesses where objects end. */
+  get firstParseErrorOffset(): number | undefined {
+    let first: number | undefined;
+    for (const diagnostic of this.parseDiagnostics) if (first === undefined || diagnostic.range.offset < first) first = diagnostic.range.offset;
+    return first;
+  }
+
   /** The text is not well-formed JSONC (duplicate keys apart): cheap, known from the parse. */
   get hasParseErrors(): boolean {
     return this.parseDiagnostics.length > 0;
