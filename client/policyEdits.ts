@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
-import { applyEdits, modify, type Edit } from 'jsonc-parser';
+import { applyEdits, type Edit } from 'jsonc-parser';
 import { JsonDocument } from '../core/document';
 import type { DecisionEvent } from '../core/events';
+import { setValueJsonEdits } from '../core/jsonEdits';
 import { formatJsonPath, parseJsonPath } from '../core/jsonPath';
 import type { Rule } from '../core/model';
 
@@ -63,11 +64,9 @@ export async function addRule(policy: vscode.Uri, tool: string): Promise<void> {
   await goToRule(policy, formatJsonPath(['tools', tool]));
 }
 
+/** Minimal, as the language server's quick fixes are: only the new or changed part is written, neighbours and comments stay. */
 function editsFor(document: vscode.TextDocument, path: ReadonlyArray<string | number>, value: unknown): Edit[] {
-  const editor = vscode.window.visibleTextEditors.find((e) => e.document === document);
-  const tabSize = typeof editor?.options.tabSize === 'number' ? editor.options.tabSize : 2;
-  const insertSpaces = typeof editor?.options.insertSpaces === 'boolean' ? editor.options.insertSpaces : true;
-  return modify(document.getText(), [...path], value, { formattingOptions: { tabSize, insertSpaces, eol: document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n' } });
+  return setValueJsonEdits(document.getText(), [...path], value);
 }
 
 async function applyJsonEdits(document: vscode.TextDocument, edits: Edit[]): Promise<void> {

@@ -16,10 +16,11 @@ export class JsonDocument {
   private readonly parsedCleanly: boolean = false;
 
   /** `parsed` is for afterEdit: a tree and value already made to match the text. */
-  constructor(readonly text: string, parsed?: { root: Node; value: unknown }) {
+  constructor(readonly text: string, parsed?: { root: Node; value: unknown; syntaxDiagnostics?: PolicyDiagnostic[] }) {
     if (parsed) {
       this.root = parsed.root;
       this.parsedValue = { value: parsed.value };
+      this.allSyntaxDiagnostics = parsed.syntaxDiagnostics;
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
@@ -76,6 +77,13 @@ export class JsonDocument {
     return this.allSyntaxDiagnostics;
   }
 
+  /** Where the first parse error is, if any: after it, the parser guesses where objects end. */
+  get firstParseErrorOffset(): number | undefined {
+    let first: number | undefined;
+    for (const diagnostic of this.parseDiagnostics) if (first === undefined || diagnostic.range.offset < first) first = diagnostic.range.offset;
+    return first;
+  }
+
   /** The text is not well-formed JSONC (duplicate keys apart): cheap, known from the parse. */
   get hasParseErrors(): boolean {
     return this.parseDiagnostics.length > 0;
@@ -89,7 +97,7 @@ export class JsonDocument {
    */
   static afterEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
     const root = previous.root;
-    if (!root || previous.syntaxDiagnostics.length > 0 || UNSAFE_IN_STRING.test(inserted)) return undefined;
+    if (!root || previous.hasParseErrors || UNSAFE_IN_STRING.test(inserted)) return undefined;
     const editEnd = offset + removedLength;
     const node = findNodeAtOffset(root, offset, false);
     const isValue = node?.parent?.type === 'array' || (node?.parent?.type === 'property' && node.parent.children?.[1] === node);
@@ -97,6 +105,10 @@ export class JsonDocument {
     // Strictly between the quotes, in a string without escapes (an edit could split one).
     if (offset < node.offset + 1 || editEnd > node.offset + node.length - 1) return undefined;
     if (previous.text.slice(node.offset, node.offset + node.length).includes('\\')) return undefined;
+    // Under an earlier copy of a duplicate key the value to update is not the enforced one.
+    if (underDuplicateKey(node)) return undefined;
+    // Known duplicate keys stay what they were (no key changes, no line is added): only offsets move.
+    const duplicates = previous.allSyntaxDiagnostics;
     const text = previous.text.slice(0, offset) + inserted + previous.text.slice(editEnd);
     const delta = inserted.length - removedLength;
     shiftAfter(root as MutableNode, offset, editEnd, delta);
@@ -106,7 +118,13 @@ export class JsonDocument {
     let container: unknown = previous.value;
     for (const segment of path.slice(0, -1)) container = (container as Record<string | number, unknown>)[segment];
     (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = value;
-    return new JsonDocument(text, { root, value: previous.value });
+    const shift = (offset: number): number => (offset >= editEnd ? offset + delta : offset);
+    const syntaxDiagnostics = duplicates?.map((diagnostic) => ({
+      ...diagnostic,
+      range: { ...diagnostic.range, offset: shift(diagnostic.range.offset) },
+      ...(typeof diagnostic.data?.kept === 'number' ? { data: { ...diagnostic.data, kept: shift(diagnostic.data.kept) } } : {}),
+    }));
+    return new JsonDocument(text, { root, value: previous.value, ...(syntaxDiagnostics ? { syntaxDiagnostics } : {}) });
   }
 
   /** Lines and columns (0-based, UTF-16 like LSP) for offsets, built on first use. */
@@ -197,6 +215,18 @@ function nestingBeyond(text: string, limit: number): number {
     }
   }
   return -1;
+}
+
+/** Whether a property on the way up from node has a later copy of its key: JSON.parse keeps that one instead. */
+function underDuplicateKey(node: Node): boolean {
+  for (let at: Node | undefined = node; at?.parent; at = at.parent) {
+    const property = at.parent;
+    if (property.type !== 'property') continue;
+    const key = property.children?.[0]?.value;
+    const siblings = property.parent?.children ?? [];
+    for (let index = siblings.lastIndexOf(property) + 1; index < siblings.length; index++) if (siblings[index]?.children?.[0]?.value === key) return true;
+  }
+  return false;
 }
 
 /** The value of the last property named `key`: the copy JSON.parse keeps. */

@@ -5,11 +5,11 @@
  * the rule's `arguments` gives it a shape.
  */
 import type { CatalogTool, ToolCatalog } from './catalog';
-import type { CompiledPolicy } from './compile';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
 import type { JsonPath } from './jsonPath';
-import type { Policy, Rule } from './model';
+import type { Rule } from './model';
+import type { ToolOutcome } from './planChecks';
 import { isRisky, nameWords } from './risk';
 import { isObject } from './sanitize';
 
@@ -148,23 +148,26 @@ export function identifierDiagnosticForRule(document: JsonDocument, path: JsonPa
   };
 }
 
-/** The rules of the policy with the catalog tools each one allows, resolved through the compiled rules. */
-export function checkIdentifierArguments(document: JsonDocument, policy: Policy, catalog: ToolCatalog, compiled: CompiledPolicy, out: PolicyDiagnostic[]): void {
+/**
+ * The rules of the policy with the risky catalog tools each one allows, as the plan checks
+ * resolved them (planChecks.ts keeps that across edits, so this costs a pass over the outcomes).
+ */
+export function checkIdentifierArguments(document: JsonDocument, catalog: ToolCatalog, outcomes: ReadonlyMap<string, ReadonlyMap<string, ToolOutcome>>, out: PolicyDiagnostic[]): void {
   const byRule = new Map<string, { path: JsonPath; rule: Rule; decided: DecidedTool[]; seen: Set<CatalogTool> }>();
-  const servers = new Set([...catalog.serverNames(), ...Object.keys(policy.servers ?? {})]);
-  for (const server of servers) {
-    for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) {
-      if (!isRisky(tool.risk)) continue;
-      const plan = compiled.plan(server, tool.name);
-      if (!plan.rule || plan.hiddenBy || plan.action !== 'allow') continue;
-      const key = plan.rule.pathText;
-      const entry = byRule.get(key) ?? { path: plan.rule.path, rule: plan.rule.rule, decided: [], seen: new Set<CatalogTool>() };
+  for (const [server, byTool] of outcomes) {
+    const scope = catalog.hasServer(server) ? server : undefined;
+    for (const [name, outcome] of byTool) {
+      const allowed = outcome.allowedRisky;
+      if (!allowed) continue;
+      const tool = catalog.find(name, scope);
+      if (!tool) continue;
+      const entry = byRule.get(allowed.pathText) ?? { path: allowed.path, rule: allowed.rule, decided: [], seen: new Set<CatalogTool>() };
       // A tool reached through several servers is one tool of the rule.
       if (!entry.seen.has(tool)) {
         entry.seen.add(tool);
-        entry.decided.push({ tool, inputSchemaChecked: plan.checkInputSchema });
+        entry.decided.push({ tool, inputSchemaChecked: allowed.inputSchemaChecked });
       }
-      byRule.set(key, entry);
+      byRule.set(allowed.pathText, entry);
     }
   }
   for (const { path, rule, decided } of byRule.values()) {

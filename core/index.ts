@@ -31,3 +31,4 @@ export * from './identifierArguments';
 export * from './pinDriftChecks';
 export * from './testTargetChecks';
 export * from './pinAccept';
+export * from './jsonEdits';

@@ -18,7 +18,15 @@ export function validatePolicySchema(document: JsonDocument): PolicyDiagnostic[]
   const errors = pruneBranchErrors(validate.errors ?? []);
   const diagnostics: PolicyDiagnostic[] = [];
   const seen = new Set<string>();
+  const brokenAt = document.firstParseErrorOffset;
   for (const error of errors) {
+    // After a syntax error the parser guesses where objects end: an unclosed quote in a rule key
+    // ends `tools` early, and its thousands of rules land on the top level. The syntax error is
+    // the one mistake to report, not each of them as an unknown top-level property.
+    if (brokenAt !== undefined && error.keyword === 'additionalProperties' && error.instancePath === '') {
+      const property = String((error.params as { additionalProperty: string }).additionalProperty);
+      if (document.rangeOf([property], 'key').offset > brokenAt) continue;
+    }
     // propertyNames reports twice (the inner minLength, then itself): keep the one that says what.
     if (error.keyword !== 'propertyNames' && (error as { propertyName?: string }).propertyName !== undefined) continue;
     const diagnostic = toDiagnostic(document, error);

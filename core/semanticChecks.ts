@@ -1,20 +1,20 @@
-import { schemaCompileError } from './argumentValidation';
 import type { ToolCatalog } from './catalog';
 import { CompiledPolicy } from './compile';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
 import { compileGlob, globsOverlap, isGlobPattern } from './glob';
+import type { ToolOutcome } from './planChecks';
 import { isSelectorKey } from './riskSelector';
 import { checkSelectors } from './selectorChecks';
 import { checkPinning } from './pinningChecks';
 import { checkPinDrift } from './pinDriftChecks';
 import { checkIdentifierArguments } from './identifierArguments';
-import { GlobIndex } from './globIndex';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
-import { isRisky } from './risk';
 import { isObject } from './sanitize';
 import { suggest } from './suggest';
+import { freshFacts, type RuleFacts } from './ruleFacts';
+import { ToolOutcomes } from './planChecks';
 
 /** Rule sections in lookup order: each server's rules, then the top-level rules. */
 interface Section {
@@ -32,25 +32,44 @@ function sections(policy: Policy): Section[] {
   return list;
 }
 
-/** Checks that a schema cannot express. */
-export function semanticChecks(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, compiled?: CompiledPolicy): PolicyDiagnostic[] {
+/**
+ * What an editor keeps across keystrokes so that the catalog checks look again only at the
+ * rules an edit changed (see ruleFacts.ts and planChecks.ts). Without one, everything is fresh.
+ */
+export interface SemanticMemo {
+  facts: RuleFacts;
+  outcomes: ToolOutcomes;
+}
+
+/** Checks that a schema cannot express. `compiled` may be a function: it is then called only if a plan is needed. */
+export function semanticChecks(
+  document: JsonDocument,
+  policy: Policy,
+  catalog: ToolCatalog | undefined,
+  compiled?: CompiledPolicy | (() => CompiledPolicy),
+  memo: SemanticMemo = { facts: freshFacts(catalog), outcomes: new ToolOutcomes() },
+): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
+  const facts = memo.facts;
+  facts.useCatalog(catalog);
   checkSelectors(document, policy, catalog, out);
   checkPinning(document, policy, catalog, out);
   checkPinDrift(document, policy, catalog, out);
   checkCounters(document, policy, out);
   for (const section of sections(policy)) {
     checkTies(document, section, out);
-    checkArgumentsSchemas(document, section, out);
+    checkArgumentsSchemas(document, section, facts, out);
   }
   checkHiddenRules(document, policy, out);
   checkTopRulesShadowedByServers(document, policy, catalog, out);
   if (catalog && !catalog.isEmpty) {
     checkServersAgainstCatalog(document, policy, catalog, out);
-    for (const section of sections(policy)) checkAgainstCatalog(document, section, catalog, out);
-    checkHideAgainstCatalog(document, policy, catalog, out);
-    checkShadowedAndRisky(document, policy, catalog, compiled ?? new CompiledPolicy(policy), out);
-    checkIdentifierArguments(document, policy, catalog, compiled ?? new CompiledPolicy(policy), out);
+    for (const section of sections(policy)) checkAgainstCatalog(document, section, catalog, facts, out);
+    checkHideAgainstCatalog(document, policy, catalog, facts, out);
+    const compile = typeof compiled === 'function' ? compiled : () => compiled ?? new CompiledPolicy(policy);
+    const outcomes = memo.outcomes.outcomes(policy, catalog, compile);
+    checkShadowedAndRisky(document, policy, catalog, outcomes, facts, out);
+    checkIdentifierArguments(document, catalog, outcomes, out);
   }
   return out;
 }
@@ -117,10 +136,10 @@ function checkTies(document: JsonDocument, section: Section, out: PolicyDiagnost
   }
 }
 
-function checkArgumentsSchemas(document: JsonDocument, section: Section, out: PolicyDiagnostic[]): void {
+function checkArgumentsSchemas(document: JsonDocument, section: Section, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   for (const [key, rule] of Object.entries(section.tools)) {
     if (!rule.arguments) continue;
-    const error = schemaCompileError(rule.arguments);
+    const error = facts.schemaError(rule.arguments);
     if (!error) continue;
     const path = [...section.path, key, 'arguments'];
     out.push({
@@ -154,14 +173,10 @@ function checkHiddenRules(document: JsonDocument, policy: Policy, out: PolicyDia
   }
 }
 
-function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: ToolCatalog, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   const scope = section.server !== undefined && catalog.hasServer(section.server) ? section.server : undefined;
   const where = scope !== undefined ? `server "${scope}"` : 'the tool catalog';
-  // One pass over the catalog finds every glob that matches something.
-  const globs = new GlobIndex<string>();
-  for (const key of Object.keys(section.tools)) if (isGlobPattern(key)) globs.add(compileGlob(key), key);
-  const matchedGlobs = new Set<string>();
-  if (globs.size > 0) for (const name of catalog.toolNamesFor(scope)) for (const key of globs.matching(name)) matchedGlobs.add(key);
+  const matchedGlobs = facts.matchingAny(catalog, scope, Object.keys(section.tools).filter(isGlobPattern));
   for (const [key, rule] of Object.entries(section.tools)) {
     if (isSelectorKey(key)) continue; // checked by checkSelectors
     const path = [...section.path, key];
@@ -173,7 +188,7 @@ function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: 
     }
     const tool = catalog.find(key, scope);
     if (!tool) {
-      const guess = suggest(key, catalog.toolNamesFor(scope));
+      const guess = facts.suggestion(catalog, scope, key);
       // Renaming to a name that already has its rule here would write a duplicate key: no fix then.
       const taken = guess !== undefined && Object.prototype.hasOwnProperty.call(section.tools, guess);
       out.push({
@@ -225,11 +240,12 @@ function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, 
     return { server, exact: new Set(rules.filter((rule) => !rule.glob.isGlob).map((rule) => rule.key)), globs: rules.filter((rule) => rule.glob.isGlob) };
   });
   const useCatalog = catalog !== undefined && !catalog.isEmpty;
+  const catalogServers = useCatalog ? catalog.serverNames() : [];
   for (const key of Object.keys(policy.tools ?? {})) {
     if (isGlobPattern(key)) continue;
     const shadowing: Array<{ server: string; by: string }> = [];
     // A catalog server without a section of its own always reaches the top-level rule.
-    let reachable = useCatalog && catalog.serverNames().some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
+    let reachable = useCatalog && catalogServers.some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
     for (const { server, exact, globs } of serverGlobs) {
       if (useCatalog && catalog.hasServer(server) && !catalog.find(key, server)) continue;
       // The server's own exact rule for the tool is a deliberate override, not an accident.
@@ -279,16 +295,14 @@ function checkArgumentNames(document: JsonDocument, rulePath: JsonPath, rule: Ru
   }
 }
 
-function checkHideAgainstCatalog(document: JsonDocument, policy: Policy, catalog: ToolCatalog, out: PolicyDiagnostic[]): void {
+function checkHideAgainstCatalog(document: JsonDocument, policy: Policy, catalog: ToolCatalog, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   const visit = (hide: string[] | undefined, base: JsonPath, server: string | undefined): void => {
     const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;
     (hide ?? []).forEach((pattern, index) => {
       const glob = compileGlob(pattern);
-      let matched = false;
-      for (const name of catalog.toolNamesFor(scope)) if (glob.matches(name)) { matched = true; break; }
-      if (matched) return;
+      if (facts.matchesAny(catalog, scope, pattern)) return;
       const path = [...base, index];
-      const guess = glob.isGlob ? undefined : suggest(pattern, catalog.toolNamesFor(scope));
+      const guess = glob.isGlob ? undefined : facts.suggestion(catalog, scope, pattern);
       out.push({
         code: glob.isGlob ? DiagnosticCode.globMatchesNothing : DiagnosticCode.unknownTool,
         severity: 'warning',
@@ -304,38 +318,29 @@ function checkHideAgainstCatalog(document: JsonDocument, policy: Policy, catalog
 }
 
 /**
- * Resolves every catalog tool through the compiled rules to find globs that never decide
- * anything, and risky tools allowed with neither a limit nor an argument check.
+ * Every catalog tool resolved through the rules (kept across edits by ToolOutcomes) finds
+ * globs that never decide anything, and risky tools allowed with neither a limit nor an
+ * argument check.
  */
-function checkShadowedAndRisky(document: JsonDocument, policy: Policy, catalog: ToolCatalog, compiled: CompiledPolicy, out: PolicyDiagnostic[]): void {
+function checkShadowedAndRisky(document: JsonDocument, policy: Policy, catalog: ToolCatalog, outcomes: Map<string, Map<string, ToolOutcome>>, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   const winners = new Set<string>();
-  const matchedGlobs = new Map<string, JsonPath>();
   const risky = new Map<string, { path: JsonPath; part: 'key' | 'value'; tools: string[] }>();
-  const servers = new Set([...catalog.serverNames(), ...Object.keys(policy.servers ?? {})]);
-  // Indexed once: the loop below runs for every catalog tool (10,000 in the benchmark).
-  const sectionGlobs = sections(policy).map((section) => {
-    const globs = new GlobIndex<{ path: JsonPath; text: string }>();
-    for (const key of Object.keys(section.tools)) {
-      if (isGlobPattern(key)) globs.add(compileGlob(key), { path: [...section.path, key], text: formatJsonPath([...section.path, key]) });
+  for (const byTool of outcomes.values()) {
+    for (const outcome of byTool.values()) {
+      if (outcome.winner !== undefined) winners.add(outcome.winner);
+      if (!outcome.risky) continue;
+      const entry = risky.get(outcome.risky.key) ?? { path: outcome.risky.path, part: outcome.risky.part, tools: [] };
+      if (!entry.tools.includes(outcome.risky.label)) entry.tools.push(outcome.risky.label);
+      risky.set(outcome.risky.key, entry);
     }
-    return { server: section.server, globs };
-  });
-  for (const server of servers) {
-    const applicable = sectionGlobs.filter((section) => section.server === undefined || section.server === server);
-    for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) {
-      const plan = compiled.plan(server, tool.name);
-      if (plan.rule) winners.add(plan.rule.pathText);
-      for (const section of applicable) {
-        for (const entry of section.globs.matching(tool.name)) if (!matchedGlobs.has(entry.text)) matchedGlobs.set(entry.text, entry.path);
-      }
-      const unchecked = !plan.hiddenBy && plan.action === 'allow' && (plan.rule?.limits.length ?? 0) === 0 && !plan.validateInput && !plan.rule?.rule.arguments;
-      if (!unchecked || !isRisky(tool.risk)) continue;
-      const path: JsonPath = plan.rule ? plan.rule.path : plan.decidedBy === 'default' ? ['default'] : ['servers', server, 'default'];
-      const key = formatJsonPath(path);
-      const entry = risky.get(key) ?? { path, part: plan.rule ? 'key' : 'value', tools: [] };
-      const label = `${tool.name} (${tool.risk.class}, ${tool.risk.severity})`;
-      if (!entry.tools.includes(label)) entry.tools.push(label);
-      risky.set(key, entry);
+  }
+  // A glob that matches a tool its rules apply to (checkAgainstCatalog's scope) and decides none of them.
+  const matchedGlobs = new Map<string, JsonPath>();
+  for (const section of sections(policy)) {
+    const scope = section.server !== undefined && catalog.hasServer(section.server) ? section.server : undefined;
+    for (const key of facts.matchingAny(catalog, scope, Object.keys(section.tools).filter(isGlobPattern))) {
+      const path = [...section.path, key];
+      matchedGlobs.set(formatJsonPath(path), path);
     }
   }
   for (const [text, path] of matchedGlobs) {

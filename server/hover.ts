@@ -1,6 +1,7 @@
 import { findNodeAtOffset, getNodePath, type Node } from 'jsonc-parser';
 import { MarkupKind, type Hover } from 'vscode-languageserver/node';
 import { isGlobPattern, isSelectorKey, type JsonPath } from '../core';
+import { inComment } from './completionEdits';
 import { selectorMarkdown } from './selectorInfo';
 import type { PolicyContext } from './documents';
 import { enclosingRule, hideSection, rulePath, samePath } from './policyPaths';
@@ -11,7 +12,8 @@ import { argumentLine, argumentsOf, escapeMarkdown, globMarkdown, toolMarkdown }
 /** Hover on a tool name or glob (rule key, hide entry), an argument name, a server name, or a keyword. */
 export function hover(context: PolicyContext, offset: number): Hover | null {
   const root = context.json.root;
-  if (!root) return null;
+  // A comment is the author's prose: like completion (B12), hover says nothing inside one.
+  if (!root || inComment(context.text, offset)) return null;
   const node = findNodeAtOffset(root, offset, true);
   if (!node || node.type !== 'string' || typeof node.value !== 'string') return null;
   const property = node.parent?.type === 'property' ? node.parent : undefined;

@@ -171,6 +171,12 @@ function wire(connection: Connection): void {
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const latest = documents.get(params.textDocument.uri);
     const document = latest && asked && latest.version !== asked.version ? asked : latest;
+    if (document && !policies.hasParse(document) && guard('parse', undefined, () => policies.context(document))) {
+      // The parse just made is all a completion needs: one that arrived during it is answered
+      // before the checks run, not after them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
+    }
     let items: Diagnostic[] = [];
     if (document) {
       try {

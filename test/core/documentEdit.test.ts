@@ -74,3 +74,40 @@ test('edits that could change the structure are parsed again', () => {
   assert.ok(JsonDocument.afterEdit(base(), at('x_delete') + 1, 1, ''), 'an array element is a value too');
   assert.equal(JsonDocument.afterEdit(new JsonDocument('{"a": "b" "c": 1}'), 7, 0, 'x'), undefined, 'a text with syntax errors');
 });
+
+test('a text with duplicate keys takes the incremental path too, outside the copies JSON.parse ignores', () => {
+  const text = `{
+  "version": "1",
+  "tools": {
+    "b": { "action": "deny", "reason": "first copy" },
+    "c": { "reason": "typed here" },
+    "b": { "action": "approve", "reason": "last copy" }
+  }
+}
+`;
+  const random = mulberry32(11);
+  let current = new JsonDocument(text);
+  let incremental = 0;
+  for (let trial = 0; trial < 300; trial++) {
+    const strings = stringNodes(current.root);
+    const target = strings[Math.floor(random() * strings.length)]!;
+    const offset = target.offset + 1 + Math.floor(random() * (target.length - 1));
+    const inserted = ['x', 'yz', ''][Math.floor(random() * 3)] as string;
+    const removed = inserted === '' && target.length > 2 ? 1 : 0;
+    const nextText = current.text.slice(0, offset) + inserted + current.text.slice(offset + removed);
+    const expected = new JsonDocument(nextText);
+    current.syntaxDiagnostics; // known before the edit, as after an analysis
+    const edited = JsonDocument.afterEdit(current, offset, removed, inserted);
+    const firstCopy = current.root?.children?.[1]?.children?.[1]?.children?.[0];
+    const inFirstCopy = firstCopy !== undefined && offset > firstCopy.offset && offset < firstCopy.offset + firstCopy.length;
+    if (inFirstCopy) assert.equal(edited, undefined, 'the first copy of "b" is not what JSON.parse keeps');
+    if (edited) {
+      incremental++;
+      assert.deepEqual(shape(edited.root), shape(expected.root));
+      assert.deepEqual(edited.value, expected.value);
+      assert.deepEqual(edited.syntaxDiagnostics, expected.syntaxDiagnostics);
+    }
+    current = edited ?? expected;
+  }
+  assert.ok(incremental > 100, `only ${incremental} edits took the incremental path`);
+});

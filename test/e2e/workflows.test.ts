@@ -209,7 +209,8 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
 
   await step('3c. the empty Tool Catalog offers Refresh Tool Catalog as a button; it writes the catalog and the view lists the tools', async () => {
     const toolCatalog = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Tool Catalog' }) });
-    await toolCatalog.locator('.pane-header').click();
+    const header = toolCatalog.locator('.pane-header');
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
     const button = toolCatalog.getByRole('button', { name: 'Refresh Tool Catalog' });
     await button.waitFor({ state: 'visible', timeout: 15_000 });
     await expectText(toolCatalog.locator('.pane-body'), /No tool catalog yet/, 10_000);

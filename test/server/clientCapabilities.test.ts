@@ -158,6 +158,19 @@ describe('completion for a client with snippets and insert/replace edits (VS Cod
     }
   });
 
+  it('a hover inside a comment shows nothing, though the comment names a tool or a keyword', async () => {
+    const text = '{ "version": "1", // "fluentcrm_resume_campaign" and "default"\n "tools": { /* "fluentcrm_delete_tag" */ "fluentcrm_resume_campaign": {} } }';
+    const uri = workspace.writePolicy(text, 'hover-comment.mcp-policy.json');
+    client.open(uri, text);
+    for (const inside of ['resume_campaign" and', 'default"\n', 'delete_tag" */']) {
+      const hover = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(text, inside).start });
+      assert.equal(hover, null, `hover at ${inside}: ${JSON.stringify(hover)}`);
+    }
+    // The same tool outside the comment still has its hover.
+    const outside = await client.request<Hover | null>('textDocument/hover', { textDocument: { uri }, position: rangeOf(text, 'resume_campaign": {}').start });
+    assert.ok(outside !== null);
+  });
+
   it('B13: a hide entry written before another one gets its comma', async () => {
     const { items, text } = await completeAt(client, '{ "version": "1", "hide": [ "fluentcrm_res|" "fluentcrm_delete_tag" ] }');
     assert.equal(applyReplace(text, pick(items, 'fluentcrm_resume_campaign')), '{ "version": "1", "hide": [ "fluentcrm_resume_campaign", "fluentcrm_delete_tag" ] }');
