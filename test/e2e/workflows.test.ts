@@ -211,7 +211,7 @@ test('workflows in a real VS Code: approval, Allow This Tool, Export Decisions, 
     const toolCatalog = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: 'Tool Catalog' }) });
     const header = toolCatalog.locator('.pane-header');
     if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    const button = toolCatalog.getByRole('button', { name: 'Refresh Tool Catalog' });
+    const button = toolCatalog.locator('.monaco-button', { hasText: 'Refresh Tool Catalog' });
     await button.waitFor({ state: 'visible', timeout: 15_000 });
     await expectText(toolCatalog.locator('.pane-body'), /No tool catalog yet/, 10_000);
     await session.ui.screenshot('workflows-3c-empty-catalog');
