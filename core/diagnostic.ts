@@ -10,6 +10,7 @@ export const DiagnosticCode = {
   schema: 'schema',
   unknownProperty: 'unknown-property',
   invalidArgumentsSchema: 'invalid-arguments-schema',
+  argumentsUnknownKeyword: 'arguments-unknown-keyword',
   counterMismatch: 'counter-mismatch',
   globTie: 'glob-tie',
   hiddenRule: 'hidden-rule',

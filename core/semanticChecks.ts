@@ -12,6 +12,7 @@ import { checkIdentifierArguments } from './identifierArguments';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
 import { isObject } from './sanitize';
+import { unknownSchemaKeys } from './schemaKeywords';
 import { suggest } from './suggest';
 import { freshFacts, type RuleFacts } from './ruleFacts';
 import { ToolOutcomes } from './planChecks';
@@ -139,6 +140,16 @@ function checkTies(document: JsonDocument, section: Section, out: PolicyDiagnost
 function checkArgumentsSchemas(document: JsonDocument, section: Section, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   for (const [key, rule] of Object.entries(section.tools)) {
     if (!rule.arguments) continue;
+    for (const unknown of unknownSchemaKeys(rule.arguments)) {
+      const at = [...section.path, key, 'arguments', unknown];
+      out.push({
+        code: DiagnosticCode.argumentsUnknownKeyword,
+        severity: 'warning',
+        message: `"${unknown}" is not a JSON Schema keyword, so it checks nothing: the schema of an argument goes under "properties" (e.g. "properties": { "${unknown}": { … } })`,
+        range: document.rangeOf(at, 'key'),
+        path: at,
+      });
+    }
     const error = facts.schemaError(rule.arguments);
     if (!error) continue;
     const path = [...section.path, key, 'arguments'];

@@ -152,3 +152,16 @@ test('an arguments entry the policy schema rejects is one error, without a secon
   assert.deepEqual(unchecked, [], diagnostics.map((d) => `${d.code}: ${d.message}`).join('\n'));
   assert.ok(diagnostics.some((d) => d.code === 'schema' && d.severity === 'error'), 'the schema error itself is reported');
 });
+
+test('an argument schema written at the top of "arguments" instead of under "properties" is flagged: it checks nothing', () => {
+  const misplaced = { ...SEED, tools: { fluentcrm_resume_campaign: { arguments: { campaignId: { type: 'string', pattern: '^[0-9]+$' } } } } };
+  const { diagnostics, unchecked } = analyze(misplaced, catalogFile(stringIds));
+  const keyword = diagnostics.filter((d) => d.code === 'arguments-unknown-keyword');
+  assert.deepEqual(keyword.map((d) => d.path), [['tools', 'fluentcrm_resume_campaign', 'arguments', 'campaignId']]);
+  assert.match(keyword[0]!.message, /"campaignId" is not a JSON Schema keyword, so it checks nothing: the schema of an argument goes under "properties"/);
+  assert.equal(unchecked.length, 1, 'and the id is still unchecked, as the engine would let any string through');
+
+  const placed = { ...SEED, tools: { fluentcrm_resume_campaign: { arguments: { type: 'object', properties: { campaignId: { type: 'string', pattern: '^[0-9]+$' } }, 'x-note': 'ids are digits' } } } };
+  const clean = analyze(placed, catalogFile(stringIds));
+  assert.deepEqual(clean.diagnostics.filter((d) => d.code === 'arguments-unknown-keyword' || d.code === 'unchecked-identifier'), []);
+});
