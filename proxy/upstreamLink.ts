@@ -4,7 +4,6 @@
  */
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { abortIsolatingFetch } from './abortIsolatingFetch';
 import { UpstreamHttpWatch, type BrokenStream } from './upstreamHttpWatch';
@@ -12,6 +11,7 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
 import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RequestId, type RpcRequest } from './jsonRpc';
 import { resolveUpstreamReferences } from './upstreamReferences';
+import { StdioUpstream } from './stdioUpstream';
 
 export interface UpstreamLinkOptions {
   server: string;
@@ -213,12 +213,11 @@ export class UpstreamLink {
     }
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    return new StdioClientTransport({
+    return new StdioUpstream({
       command: upstream.command,
       args: upstream.args ?? [],
       env: { ...env, ...(upstream.env ?? {}) },
       cwd: resolve(this.options.defaultCwd, upstream.cwd ?? '.'),
-      stderr: 'inherit',
     });
   }
 }
