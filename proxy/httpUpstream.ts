@@ -239,11 +239,19 @@ export class HttpUpstream {
     });
   }
 
-  /** Reads an SSE stream to its end; a break that we did not cause is reported. */
-  private readEvents(response: IncomingMessage, requestId: RequestId | undefined): void {
+  /**
+   * Reads an SSE stream to its end; a break that we did not cause is reported. A request's stream
+   * that the server ended before its answer is resumed with Last-Event-ID when its events had
+   * ids (the server may close streams and expect the client to come back); without ids, the
+   * request is left to the relay's call timeout, as with the SDK's transport.
+   */
+  private readEvents(response: IncomingMessage, requestId: RequestId | undefined, resumedFrom?: string): void {
     const decoder = new StringDecoder('utf8');
+    let lastEventId = resumedFrom;
+    let answered = false;
     const parser = createParser({
       onEvent: (event) => {
+        if (event.id !== undefined && event.id !== '') lastEventId = event.id;
         if (event.event !== undefined && event.event !== 'message') return;
         let value: unknown;
         try {
@@ -252,6 +260,8 @@ export class HttpUpstream {
           this.onerror?.(new Error(`the server sent an event that is not JSON (${(error as Error).message})`));
           return;
         }
+        const message = objectOrUndefined(value);
+        if (requestId !== undefined && message && message.method === undefined && message.id === requestId) answered = true;
         this.deliver(value, requestId);
       },
     });
@@ -260,14 +270,33 @@ export class HttpUpstream {
     response.on('end', () => {
       ended = true;
       parser.feed(decoder.end());
+      if (this.closed) return;
       // A server may end its GET stream at any time; the client opens a new one, as the SDK's does.
-      if (requestId === undefined && !this.closed) setTimeout(() => this.closed || this.openStandaloneStream(), STANDALONE_REOPEN_MS).unref();
+      if (requestId === undefined) setTimeout(() => this.closed || this.openStandaloneStream(), STANDALONE_REOPEN_MS).unref();
+      else if (!answered) this.resume(requestId, lastEventId);
     });
     response.on('close', () => {
       if (ended || this.closed) return;
       this.options.onbroken(response.errored ? describe(response.errored) : 'the response stream was cut off');
     });
     response.on('error', () => undefined); // reported on close
+  }
+
+  private resume(requestId: RequestId, lastEventId: string | undefined): void {
+    if (lastEventId === undefined) return void this.onerror?.(new Error('the server ended a response stream without an answer'));
+    this.exchange('GET', { accept: 'text/event-stream', 'last-event-id': lastEventId })
+      .then((response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status > 299 || mediaType(response) !== 'text/event-stream') {
+          response.resume();
+          this.onerror?.(new Error(`the server refused to resume a response stream (HTTP ${status})`));
+          return;
+        }
+        this.readEvents(response, requestId, lastEventId);
+      })
+      .catch((error: unknown) => {
+        if (!this.closed) this.onerror?.(error instanceof Error ? error : new Error(String(error)));
+      });
   }
 
   private deliver(value: unknown, requestId: RequestId | undefined): void {
