@@ -205,6 +205,14 @@ function paths(policy: string, audit: string): Path[] {
     { name: 'HTTP via mcp-policy (stdio upstream)', run: (folder) => viaPolicyHttp(folder, ['--', everything]) },
     { name: 'HTTP via supergateway (stdio upstream)', run: () => throughRelay(bin('supergateway'), (port) => ['--stdio', everything, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], '/mcp') },
     { name: 'HTTP via mcp-proxy (stdio upstream)', run: () => throughRelay(bin('mcp-proxy'), (port) => ['--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--', everything], '/mcp') },
+    {
+      name: 'stdio via mcp-policy (HTTP upstream)',
+      run: () =>
+        withHttpEverything((url) => {
+          const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--url', url], stderr: 'ignore', env: env() });
+          return measure(transport, () => transport.pid ?? undefined);
+        }),
+    },
     { name: 'HTTP direct (server-everything on HTTP)', run: () => withHttpEverything((url) => measure(httpTransport(url), () => undefined)) },
     { name: 'HTTP via mcp-policy (HTTP upstream)', run: (folder) => withHttpEverything((url) => viaPolicyHttp(folder, ['--url', url])) },
   ];
@@ -254,7 +262,7 @@ export async function benchProxy(): Promise<string> {
     const runs = results.get(path.name)!;
     const p50 = median(runs.map((m) => m.p50));
     const rate = median(runs.map((m) => m.callsPerSecond));
-    const stdioRelay = path.name.startsWith('stdio via');
+    const stdioRelay = path.name === 'stdio via mcp-policy';
     return [
       path.name,
       fixed(p50, 3),
@@ -270,7 +278,7 @@ export async function benchProxy(): Promise<string> {
   return [
     '### Proxy and plain relays: server-everything `echo`',
     '',
-    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks): it does not depend on how loaded the machine is, the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
+    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks): it depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
     '',
     table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
   ].join('\n');
