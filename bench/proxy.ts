@@ -1,11 +1,14 @@
 /**
- * The proxy's cost: server-everything's `echo` through `mcp-policy proxy` vs directly, in the
- * same run, over stdio and over Streamable HTTP. Latency from sequential calls; throughput
- * from 16 calls in flight. The proxy writes an audit file, as it would in use.
+ * The proxy's cost: server-everything's `echo` through `mcp-policy proxy`, directly, and through
+ * the plain relays a user would pick instead (supergateway, mcp-proxy), in the same run: the
+ * paths are measured in turn, round after round, and each figure is the median over the rounds.
+ * Latency from sequential calls; throughput from 16 calls in flight. The proxy writes an audit
+ * file, as it would in use. The front process's CPU per call is the figure that holds under load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { connect } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -16,9 +19,11 @@ import { fixed, summarize, table, thousands } from './stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const cli = join(repoRoot, 'dist', 'cli.js');
-const everything = join(repoRoot, 'node_modules', '.bin', 'mcp-server-everything');
-const LATENCY_CALLS = 2000;
-const THROUGHPUT_CALLS = 3000;
+const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
+const everything = bin('mcp-server-everything');
+const LATENCY_CALLS = 1500;
+const THROUGHPUT_CALLS = 2000;
+const ROUNDS = 3;
 const IN_FLIGHT = 16;
 const PHASE_LIMIT_MS = 20000;
 
@@ -94,11 +99,13 @@ async function measure(transport: Transport, proxyPid: () => number | undefined)
   }
 }
 
-function startDetached(command: string, args: string[], extraEnv: Record<string, string>, ready: RegExp): Promise<{ child: ChildProcess; output: () => string }> {
+/** `ready`: what the process prints once it serves; undefined: at once (the caller waits otherwise). */
+function startDetached(command: string, args: string[], extraEnv: Record<string, string>, ready: RegExp | undefined): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env(), ...extraEnv } });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  if (!ready) return Promise.resolve({ child, output: () => text });
   return new Promise((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`${command} did not start:\n${text}`)), 15000);
     const check = (): void => {
@@ -119,53 +126,160 @@ function stop(child: ChildProcess): void {
   }
 }
 
+/** Resolves once something listens on the port (for relays that print nothing reliable). */
+async function listening(port: number, timeoutMs = 15000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.on('error', () => done(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+function freePort(): number {
+  return 20000 + Math.floor(Math.random() * 20000);
+}
+
+/** One way of reaching server-everything: started fresh for each round, measured, stopped. */
+interface Path {
+  name: string;
+  /** The process whose CPU per call is reported: the proxy or relay in front, else none. */
+  run: (folder: string) => Promise<Measured>;
+}
+
+function httpTransport(url: string, headers: Record<string, string> = {}): Transport {
+  return new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: abortIsolatingFetch() });
+}
+
+/** A relay listening on HTTP in front of a stdio server-everything. */
+async function throughRelay(command: string, args: (port: number) => string[], path: string): Promise<Measured> {
+  const port = freePort();
+  const relay = await startDetached(command, args(port), {}, undefined);
+  try {
+    await listening(port);
+    return await measure(httpTransport(`http://127.0.0.1:${port}${path}`), () => relay.child.pid);
+  } finally {
+    stop(relay.child);
+  }
+}
+
+function paths(policy: string, audit: string): Path[] {
+  const policyProxy = (folder: string, upstream: string[]): Promise<{ child: ChildProcess; output: () => string }> =>
+    startDetached(process.execPath, [cli, 'proxy', policy, '--port', '0', '--token-file', join(folder, `token-${Math.random()}`), '--audit', audit, ...upstream], {}, /listening on/);
+  const viaPolicyHttp = async (folder: string, upstream: string[]): Promise<Measured> => {
+    const proxy = await policyProxy(folder, upstream);
+    try {
+      const url = /guarding \S+ at (\S+)/.exec(proxy.output())?.[1] ?? '';
+      const token = /bearer token: (\S+)/.exec(proxy.output())?.[1] ?? '';
+      return await measure(httpTransport(url, { Authorization: `Bearer ${token}` }), () => proxy.child.pid);
+    } finally {
+      stop(proxy.child);
+    }
+  };
+  /** server-everything on Streamable HTTP, for the paths with an HTTP upstream. */
+  const withHttpEverything = async <T>(use: (url: string) => Promise<T>): Promise<T> => {
+    const port = freePort();
+    const upstream = await startDetached(everything, ['streamableHttp'], { PORT: String(port) }, /listening|running/i);
+    try {
+      return await use(`http://127.0.0.1:${port}/mcp`);
+    } finally {
+      stop(upstream.child);
+    }
+  };
+  return [
+    { name: 'stdio direct', run: () => measure(new StdioClientTransport({ command: everything, args: [], stderr: 'ignore' }), () => undefined) },
+    {
+      name: 'stdio via mcp-policy',
+      run: () => {
+        const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--', everything], stderr: 'ignore', env: env() });
+        return measure(transport, () => transport.pid ?? undefined);
+      },
+    },
+    { name: 'HTTP via mcp-policy (stdio upstream)', run: (folder) => viaPolicyHttp(folder, ['--', everything]) },
+    { name: 'HTTP via supergateway (stdio upstream)', run: () => throughRelay(bin('supergateway'), (port) => ['--stdio', everything, '--outputTransport', 'streamableHttp', '--stateful', '--port', String(port), '--logLevel', 'none'], '/mcp') },
+    { name: 'HTTP via mcp-proxy (stdio upstream)', run: () => throughRelay(bin('mcp-proxy'), (port) => ['--port', String(port), '--host', '127.0.0.1', '--server', 'stream', '--', everything], '/mcp') },
+    {
+      name: 'stdio via mcp-policy (HTTP upstream)',
+      run: () =>
+        withHttpEverything((url) => {
+          const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--url', url], stderr: 'ignore', env: env() });
+          return measure(transport, () => transport.pid ?? undefined);
+        }),
+    },
+    { name: 'HTTP direct (server-everything on HTTP)', run: () => withHttpEverything((url) => measure(httpTransport(url), () => undefined)) },
+    { name: 'HTTP via mcp-policy (HTTP upstream)', run: (folder) => withHttpEverything((url) => viaPolicyHttp(folder, ['--url', url])) },
+  ];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function versionOf(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
 export async function benchProxy(): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-bench-'));
   const policy = join(folder, 'mcp-policy.json');
   writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', all_tools: { limits: [{ window: 'second', max: 1000000 }] } }));
   const audit = join(folder, 'audit.jsonl');
-  const children: ChildProcess[] = [];
+  const loadBefore = loadavg();
+  const all = paths(policy, audit);
+  const results = new Map<string, Measured[]>(all.map((path) => [path.name, []]));
   try {
-    const directStdio = await measure(new StdioClientTransport({ command: everything, args: [], stderr: 'ignore' }), () => undefined);
-    const proxiedTransport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--', everything], stderr: 'ignore', env: env() });
-    const proxiedStdio = await measure(proxiedTransport, () => proxiedTransport.pid ?? undefined);
-
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const upstream = await startDetached(everything, ['streamableHttp'], { PORT: String(port) }, /listening|running/i);
-    children.push(upstream.child);
-    const upstreamUrl = `http://127.0.0.1:${port}/mcp`;
-    const directHttp = await measure(new StreamableHTTPClientTransport(new URL(upstreamUrl), { fetch: abortIsolatingFetch() }), () => undefined);
-    const proxy = await startDetached(process.execPath, [cli, 'proxy', policy, '--port', '0', '--token-file', join(folder, 'token'), '--audit', audit, '--url', upstreamUrl], {}, /listening on/);
-    children.push(proxy.child);
-    const url = /guarding \S+ at (\S+)/.exec(proxy.output())?.[1] ?? '';
-    const token = /bearer token: (\S+)/.exec(proxy.output())?.[1] ?? '';
-    const proxiedHttp = await measure(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } }, fetch: abortIsolatingFetch() }), () => proxy.child.pid);
-
-    const row = (name: string, m: Measured, base?: Measured): Array<string | number> => [
-      name,
-      fixed(m.p50, 3),
-      fixed(m.p99, 3),
-      base ? `+${fixed(m.p50 - base.p50, 3)} / +${fixed(m.p99 - base.p99, 3)}` : '',
-      thousands(m.callsPerSecond),
-      base ? `${fixed((100 * m.callsPerSecond) / base.callsPerSecond, 0)} %` : '',
-      m.rssMiB === undefined ? '' : fixed(m.rssMiB, 1),
-      m.proxyCpuMicrosPerCall === undefined ? '' : fixed(m.proxyCpuMicrosPerCall, 0),
-      fixed(m.clientCpuMicrosPerCall, 0),
-    ];
-    return [
-      '### Proxy: server-everything `echo`, direct vs through `mcp-policy proxy`',
-      '',
-      `${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput; the proxy writes an audit file. HTTP: the proxy listens on HTTP and its upstream is server-everything's own Streamable HTTP endpoint.`,
-      '',
-      table(
-        ['path', 'p50 ms', 'p99 ms', 'added p50 / p99 ms', 'calls/s', 'of direct', 'proxy RSS MiB', 'proxy CPU µs/call', 'client CPU µs/call'],
-        [row('stdio direct', directStdio), row('stdio via proxy', proxiedStdio, directStdio), row('HTTP direct', directHttp), row('HTTP via proxy', proxiedHttp, directHttp)],
-      ),
-      '',
-      `On ${cpus().length} cores the client, the proxy and the server share the CPU: throughput with ${IN_FLIGHT} calls in flight is bound by their CPU per call together, so the proxy's own CPU per call is the figure it adds.`,
-    ].join('\n');
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const path of all) {
+        process.stderr.write(`  round ${round}: ${path.name}\n`);
+        results.get(path.name)!.push(await path.run(folder));
+      }
+    }
   } finally {
-    for (const child of children) stop(child);
     rmSync(folder, { recursive: true, force: true });
   }
+  const loadAfter = loadavg();
+  const direct = results.get('stdio direct')!;
+  const directP50 = median(direct.map((m) => m.p50));
+  const directRate = median(direct.map((m) => m.callsPerSecond));
+  const optional = (values: Array<number | undefined>): string => {
+    const known = values.filter((value): value is number => value !== undefined);
+    return known.length === 0 ? '' : fixed(median(known), 0);
+  };
+  const rows = all.map((path) => {
+    const runs = results.get(path.name)!;
+    const p50 = median(runs.map((m) => m.p50));
+    const rate = median(runs.map((m) => m.callsPerSecond));
+    const stdioRelay = path.name === 'stdio via mcp-policy';
+    return [
+      path.name,
+      fixed(p50, 3),
+      fixed(median(runs.map((m) => m.p99)), 3),
+      stdioRelay ? `+${fixed(p50 - directP50, 3)}` : '',
+      thousands(rate),
+      stdioRelay ? `${fixed((100 * rate) / directRate, 0)} %` : '',
+      optional(runs.map((m) => m.proxyCpuMicrosPerCall)),
+      optional(runs.map((m) => m.rssMiB)),
+      fixed(median(runs.map((m) => m.clientCpuMicrosPerCall)), 0),
+    ];
+  });
+  return [
+    '### Proxy and plain relays: server-everything `echo`',
+    '',
+    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks): it depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
+    '',
+    table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
+  ].join('\n');
 }

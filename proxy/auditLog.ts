@@ -113,17 +113,15 @@ export class FileAuditSink implements AuditSink {
     this.fd = undefined;
   }
 
-  /** Appends one whole line, or nothing: a short write is continued, a failed one cut back off. */
+  /**
+   * Appends one whole line, or nothing: a short write is continued, a failed one cut back off.
+   * The file's size is asked for only when part of a line has to be cut back (the line's start is
+   * then its end less what was written): an fstat before every line was a quarter of its syscalls' time.
+   */
   private write(value: unknown, sync: boolean): void {
     const fd = this.fd;
     if (fd === undefined) throw new AuditWriteError(this.path, new Error('the audit log is closed'));
     const line = Buffer.from(`${JSON.stringify(value)}\n`);
-    let start: number;
-    try {
-      start = fstatSync(fd).size;
-    } catch (error) {
-      throw new AuditWriteError(this.path, error);
-    }
     let written = 0;
     try {
       while (written < line.length) {
@@ -136,7 +134,7 @@ export class FileAuditSink implements AuditSink {
     } catch (error) {
       if (written > 0) {
         try {
-          ftruncateSync(fd, start);
+          ftruncateSync(fd, fstatSync(fd).size - written);
         } catch (truncateError) {
           throw new AuditWriteError(this.path, new Error(`${(error as Error).message}; and the half line could not be removed: ${(truncateError as Error).message}`));
         }

@@ -4,14 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { abortIsolatingFetch } from './abortIsolatingFetch';
-import { UpstreamHttpWatch, type BrokenStream } from './upstreamHttpWatch';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { isUrlUpstream, type Upstream } from '../core';
 import { isResponse, objectOrUndefined, OWN_ID_PREFIX, type JSONRPCMessage, type RequestId, type RpcRequest } from './jsonRpc';
 import { resolveUpstreamReferences } from './upstreamReferences';
+import { StdioUpstream } from './stdioUpstream';
+import { HttpUpstream } from './httpUpstream';
+
+/** What the link needs of its transport: the relay's own stdio and HTTP client sides. */
+type Transport = StdioUpstream | HttpUpstream;
 
 export interface UpstreamLinkOptions {
   server: string;
@@ -41,8 +41,6 @@ function isInitialized(message: JSONRPCMessage): boolean {
 
 export class UpstreamLink {
   private transport: Transport | undefined;
-  /** For each HTTP transport: what its fetches show that the transport does not tell. */
-  private readonly watches = new WeakMap<Transport, UpstreamHttpWatch>();
   /**
    * Settles once the upstream session is fully up: `initialized` delivered and, over HTTP, the
    * server's GET stream open or refused. Every later send waits for it, so no request reaches
@@ -72,7 +70,7 @@ export class UpstreamLink {
   /** The HTTP client transport sends the negotiated version as a header on every request. */
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;
-    this.transport?.setProtocolVersion?.(version);
+    if (this.transport instanceof HttpUpstream) this.transport.setProtocolVersion(version);
   }
 
   /**
@@ -95,7 +93,7 @@ export class UpstreamLink {
 
   /** Over HTTP the transport opens its GET stream only after `initialized` was accepted: wait for it. */
   private async deliverInitialized(transport: Transport, message: JSONRPCMessage): Promise<void> {
-    const streamSettled = this.watches.get(transport)?.standaloneStreamSettled(STANDALONE_STREAM_TIMEOUT_MS);
+    const streamSettled = transport instanceof HttpUpstream ? transport.standaloneStreamSettled(STANDALONE_STREAM_TIMEOUT_MS) : undefined;
     await transport.send(message);
     await streamSettled;
   }
@@ -124,7 +122,7 @@ export class UpstreamLink {
       await new Promise((done) => setTimeout(done, Math.min(MAX_BACKOFF_MS, 250 * 2 ** (this.failures - 2))));
     }
     const transport = this.createTransport();
-    transport.onmessage = (message) => this.receive(transport, message);
+    transport.onmessage = (message: JSONRPCMessage, related?: RequestId) => this.receive(message, related);
     transport.onerror = () => undefined; // a failed send rejects; a death arrives as onclose
     // A process that never started also "closes": the start failure says why, not the close.
     let started = false;
@@ -146,7 +144,7 @@ export class UpstreamLink {
     }
     this.transport = transport;
     this.startedAt = Date.now();
-    if (this.protocolVersion) transport.setProtocolVersion?.(this.protocolVersion);
+    if (this.protocolVersion && transport instanceof HttpUpstream) transport.setProtocolVersion(this.protocolVersion);
     if (restart && this.initializeParams) await this.reinitialize(transport);
   }
 
@@ -166,7 +164,7 @@ export class UpstreamLink {
     }
   }
 
-  private receive(transport: Transport, message: JSONRPCMessage): void {
+  private receive(message: JSONRPCMessage, related: RequestId | undefined): void {
     const waiting = this.reinitializing;
     if (waiting && isResponse(message) && message.id === waiting.id) {
       if (message.error) waiting.reject(new Error(`upstream "${this.options.server}" refused initialize: ${message.error.message}`));
@@ -177,7 +175,7 @@ export class UpstreamLink {
       }
       return;
     }
-    this.options.onmessage(message, this.watches.get(transport)?.origins.take(message));
+    this.options.onmessage(message, related);
   }
 
   private died(transport: Transport, reason: string): void {
@@ -195,10 +193,10 @@ export class UpstreamLink {
    * now rather than at their timeout, and the next request connects afresh. The SDK would
    * retry a resumable stream, but a server that broke it mid-answer is not one to wait for.
    */
-  private streamBroke(transport: Transport, broken: BrokenStream): void {
+  private streamBroke(transport: Transport, reason: string): void {
     if (this.transport !== transport) return;
     // Whichever stream notices first (the GET or a POST's) names the cause for all.
-    void this.dropConnection(`upstream "${this.options.server}" broke off the connection: ${broken.reason}`);
+    void this.dropConnection(`upstream "${this.options.server}" broke off the connection: ${reason}`);
   }
 
   /** After an HTTP upstream fails a send, the next request starts a fresh connection. */
@@ -221,19 +219,16 @@ export class UpstreamLink {
   private createTransport(): Transport {
     const upstream = resolveUpstreamReferences(this.options.upstream, `servers.${this.options.server}.upstream`);
     if (isUrlUpstream(upstream)) {
-      const watch = new UpstreamHttpWatch(abortIsolatingFetch(), { onbroken: (broken) => this.streamBroke(transport, broken) });
-      const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: upstream.headers ?? {} }, fetch: watch.fetch });
-      this.watches.set(transport, watch);
+      const transport: HttpUpstream = new HttpUpstream({ url: new URL(upstream.url), headers: upstream.headers ?? {}, onbroken: (reason) => this.streamBroke(transport, reason) });
       return transport;
     }
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    return new StdioClientTransport({
+    return new StdioUpstream({
       command: upstream.command,
       args: upstream.args ?? [],
       env: { ...env, ...(upstream.env ?? {}) },
       cwd: resolve(this.options.defaultCwd, upstream.cwd ?? '.'),
-      stderr: 'inherit',
     });
   }
 }
