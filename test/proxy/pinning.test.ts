@@ -4,41 +4,14 @@
  * named, `catalog --check` exits 1, and accepting the change (`mcp-policy catalog`) lets it through.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { cli, connectThroughProxy, modes, tempFolder, textOf, writePolicy } from './helpers';
+import { eventually, runCli, toolNames } from './cliRun';
+import { connectThroughProxy, modes, tempFolder, textOf, writePolicy } from './helpers';
 
 const driftServer = join(__dirname, 'driftServer.js');
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Polls until `ready` holds: the change reaches the proxy by a notification and a file watch. */
-async function eventually<T>(what: string, attempt: () => Promise<T>, ready: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await attempt();
-    if (ready(value)) return value;
-    if (Date.now() > deadline) assert.fail(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
-}
-
-async function names(client: Client): Promise<string[]> {
-  return (await client.listTools()).tools.map((tool) => tool.name).sort();
-}
 
 for (const mode of modes) {
   describe(`pinning over ${mode}`, () => {
@@ -53,11 +26,11 @@ for (const mode of modes) {
 
       const policy = writePolicy(folder, { version: '1', default: 'deny', pinning: true, tools: { '@read': {} } });
       const proxied = await connectThroughProxy(t, mode, { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env });
-      assert.deepEqual(await names(proxied.client), ['get_time', 'greet']);
+      assert.deepEqual(await toolNames(proxied.client), ['get_time', 'greet']);
       assert.equal(textOf(await proxied.client.callTool({ name: 'greet', arguments: { name: 'Ann' } })), 'Hello, Ann');
 
       writeFileSync(trigger, '');
-      assert.deepEqual(await eventually('greet hidden after its description changed', () => names(proxied.client), (list) => !list.includes('greet')), ['get_time']);
+      assert.deepEqual(await eventually('greet hidden after its description changed', () => toolNames(proxied.client), (list) => !list.includes('greet')), ['get_time']);
       const denied = await proxied.client.callTool({ name: 'greet', arguments: { name: 'Ann' } });
       assert.match(textOf(denied), /^\[POLICY DENIED\] greet: .*greet changed since it was pinned: its description differs from the catalog/);
 
@@ -69,7 +42,7 @@ for (const mode of modes) {
       assert.equal((await runCli(catalogArgs, env)).code, 0, 'accepting the change rewrites the pin');
       const allowed = await eventually('greet allowed after the pin was accepted', async () => textOf(await proxied.client.callTool({ name: 'greet', arguments: { name: 'Bo' } })), (text) => text === 'Hello, Bo');
       assert.equal(allowed, 'Hello, Bo');
-      assert.deepEqual(await names(proxied.client), ['get_time', 'greet', 'wipe_notes'], 'the tool added at run time is pinned now too');
+      assert.deepEqual(await toolNames(proxied.client), ['get_time', 'greet', 'wipe_notes'], 'the tool added at run time is pinned now too');
     });
   });
 }
@@ -82,7 +55,7 @@ test('pinning off: a drifted tool is decided by the rules, and the drift is repo
   assert.equal(captured.code, 0, captured.stderr);
   const policy = writePolicy(folder, { version: '1', default: 'deny', tools: { '@read': {} } });
   const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env: { DRIFT_TRIGGER: trigger } });
-  assert.deepEqual(await names(proxied.client), ['get_time', 'greet', 'wipe_notes']);
+  assert.deepEqual(await toolNames(proxied.client), ['get_time', 'greet', 'wipe_notes']);
   assert.equal(textOf(await proxied.client.callTool({ name: 'greet', arguments: { name: 'Ann' } })), 'Hello, Ann');
   assert.match(proxied.stderr(), /drift: drift\/greet changed since it was pinned: its description differs .*pinning is off/);
 });
@@ -94,7 +67,7 @@ test('pinning on: a tool the catalog does not have is hidden and denied as unpin
   const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env: { DRIFT_TRIGGER: join(folder, 'never') } });
   const denied = await proxied.client.callTool({ name: 'get_time', arguments: {} });
   assert.match(textOf(denied), /^\[POLICY DENIED\] get_time: .*get_time is not pinned/);
-  assert.deepEqual(await names(proxied.client), []);
+  assert.deepEqual(await toolNames(proxied.client), []);
 });
 
 test('a tool the server adds at run time falls under its risk-class selector (class from its live annotations)', async (t) => {
@@ -102,9 +75,9 @@ test('a tool the server adds at run time falls under its risk-class selector (cl
   const trigger = join(folder, 'drift-now');
   const policy = writePolicy(folder, { version: '1', default: 'allow', tools: { '@destructive': { action: 'approve', reason: 'destroys' }, '@read': {} } });
   const proxied = await connectThroughProxy(t, 'stdio', { policy, args: ['--server', 'drift'], upstream: [process.execPath, driftServer], env: { DRIFT_TRIGGER: trigger } });
-  assert.deepEqual(await names(proxied.client), ['get_time', 'greet']);
+  assert.deepEqual(await toolNames(proxied.client), ['get_time', 'greet']);
   writeFileSync(trigger, '');
-  await eventually('wipe_notes listed', () => names(proxied.client), (list) => list.includes('wipe_notes'));
+  await eventually('wipe_notes listed', () => toolNames(proxied.client), (list) => list.includes('wipe_notes'));
   const asked = await proxied.client.callTool({ name: 'wipe_notes', arguments: {} });
   assert.match(textOf(asked), /^\[POLICY APPROVAL REJECTED\] wipe_notes: .*no approver was reachable/);
 });
