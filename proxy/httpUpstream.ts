@@ -35,6 +35,11 @@ export interface HttpUpstreamOptions {
 const MAX_JSON_BYTES = 10 * 1024 * 1024;
 /** After the server ended its GET stream: the wait before a new one. */
 const STANDALONE_REOPEN_MS = 1000;
+/**
+ * Resumes of one request's stream in a row that brought no event: a server that ends every
+ * stream at once (with an event id to come back to) would otherwise be asked again forever.
+ */
+const MAX_EMPTY_RESUMES = 3;
 
 export class HttpUpstreamError extends Error {
   constructor(
@@ -245,12 +250,17 @@ export class HttpUpstream {
    * ids (the server may close streams and expect the client to come back); without ids, the
    * request is left to the relay's call timeout, as with the SDK's transport.
    */
-  private readEvents(response: IncomingMessage, requestId: RequestId | undefined, resumedFrom?: string): void {
+  private readEvents(response: IncomingMessage, requestId: RequestId | undefined, resumedFrom?: string, emptyResumes = 0): void {
     const decoder = new StringDecoder('utf8');
     let lastEventId = resumedFrom;
     let answered = false;
+    let events = 0;
+    // Bytes since the last whole event: the parser would buffer an endless event without bound.
+    let pending = 0;
     const parser = createParser({
       onEvent: (event) => {
+        events++;
+        pending = 0;
         if (event.id !== undefined && event.id !== '') lastEventId = event.id;
         if (event.event !== undefined && event.event !== 'message') return;
         let value: unknown;
@@ -266,24 +276,39 @@ export class HttpUpstream {
       },
     });
     let ended = false;
-    response.on('data', (chunk: Buffer) => parser.feed(decoder.write(chunk)));
+    let oversized = false;
+    response.on('data', (chunk: Buffer) => {
+      if (oversized) return;
+      pending += chunk.length;
+      if (pending > MAX_JSON_BYTES) {
+        // As a stdio line over the cap: the connection is dropped and its calls fail at once.
+        oversized = true;
+        response.destroy();
+        this.options.onbroken(`the server sent an event over ${MAX_JSON_BYTES} bytes`);
+        return;
+      }
+      parser.feed(decoder.write(chunk));
+    });
     response.on('end', () => {
       ended = true;
       parser.feed(decoder.end());
       if (this.closed) return;
       // A server may end its GET stream at any time; the client opens a new one, as the SDK's does.
       if (requestId === undefined) setTimeout(() => this.closed || this.openStandaloneStream(), STANDALONE_REOPEN_MS).unref();
-      else if (!answered) this.resume(requestId, lastEventId);
+      else if (!answered) this.resume(requestId, lastEventId, events === 0 ? emptyResumes + 1 : 0);
     });
     response.on('close', () => {
-      if (ended || this.closed) return;
+      if (ended || this.closed || oversized) return;
       this.options.onbroken(response.errored ? describe(response.errored) : 'the response stream was cut off');
     });
     response.on('error', () => undefined); // reported on close
   }
 
-  private resume(requestId: RequestId, lastEventId: string | undefined): void {
+  private resume(requestId: RequestId, lastEventId: string | undefined, emptyResumes: number): void {
     if (lastEventId === undefined) return void this.onerror?.(new Error('the server ended a response stream without an answer'));
+    if (emptyResumes > MAX_EMPTY_RESUMES) {
+      return void this.options.onbroken(`the server ended the response stream of a call ${emptyResumes} times in a row without sending anything`);
+    }
     this.exchange('GET', { accept: 'text/event-stream', 'last-event-id': lastEventId })
       .then((response) => {
         const status = response.statusCode ?? 0;
@@ -292,7 +317,7 @@ export class HttpUpstream {
           this.onerror?.(new Error(`the server refused to resume a response stream (HTTP ${status})`));
           return;
         }
-        this.readEvents(response, requestId, lastEventId);
+        this.readEvents(response, requestId, lastEventId, emptyResumes);
       })
       .catch((error: unknown) => {
         if (!this.closed) this.onerror?.(error instanceof Error ? error : new Error(String(error)));
