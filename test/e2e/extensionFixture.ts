@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
@@ -43,16 +42,7 @@ export async function packageExtension(tempPrefix: string): Promise<PackagedExte
 }
 
 /** A port that was free a moment ago, for settings that need one before the listener starts. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort } from '../proxy/helpers';
 
 /** Waits until the element's text (white space folded) matches. */
 export async function expectText(locator: Locator, pattern: RegExp, timeoutMs: number): Promise<void> {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectThroughProxy, modes, newClient, tempFolder, textOf, waitFor, writePolicy } from './helpers';
+import { connectThroughProxy, modes, newClient, tempFolder, textOf, waitFor, writePolicy, type Mode } from './helpers';
 import { answerServerRequests, answeringCapabilities, newClientSide, startEverythingHttp, type ClientSide } from './httpUpstream';
 import { startLateStreamServer } from './lateStreamServer';
 
@@ -21,6 +21,31 @@ async function connectDirect(t: TestContext, url: string, seen: ClientSide): Pro
   await client.connect(new StreamableHTTPClientTransport(new URL(url)));
   t.after(() => client.close());
   return client;
+}
+
+/**
+ * SESSIONS fresh sessions straight to the server, then SESSIONS through `proxy --url` over
+ * `mode`, each run through `exercise` with a client that answers the server's requests.
+ */
+async function directThenProxied(t: TestContext, mode: Mode, url: string, exercise: (client: Client, seen: ClientSide, label: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < SESSIONS; i++) {
+    const seen = newClientSide();
+    const client = await connectDirect(t, url, seen);
+    await exercise(client, seen, `direct session ${i}`);
+    await client.close();
+  }
+  const policy = writePolicy(tempFolder(t), { version: '1', default: 'allow' });
+  for (let i = 0; i < SESSIONS; i++) {
+    const seen = newClientSide();
+    const proxied = await connectThroughProxy(t, mode, {
+      policy,
+      args: ['--url', url],
+      capabilities: answeringCapabilities,
+      prepare: (client) => answerServerRequests(client, seen),
+    });
+    await exercise(proxied.client, seen, `proxied session ${i}`);
+    await proxied.client.close();
+  }
 }
 
 /** One fresh session: sampling and elicitation tools called at once, then the roots log message. */
@@ -38,26 +63,10 @@ describe('server-everything over Streamable HTTP as the upstream', () => {
   for (const mode of modes) {
     test(`sampling, elicitation and the early log message on ${SESSIONS} fresh sessions, direct and through proxy --url over ${mode}`, async (t) => {
       const server = await startEverythingHttp(t);
-      for (let i = 0; i < SESSIONS; i++) {
-        const seen = newClientSide();
-        const client = await connectDirect(t, server.url, seen);
-        await exerciseSession(client, seen, `direct session ${i}`);
-        assert.deepEqual([seen.sampled, seen.elicited, seen.rootsListed], [1, 1, 1], `direct session ${i}`);
-        await client.close();
-      }
-      const policy = writePolicy(tempFolder(t), { version: '1', default: 'allow' });
-      for (let i = 0; i < SESSIONS; i++) {
-        const seen = newClientSide();
-        const proxied = await connectThroughProxy(t, mode, {
-          policy,
-          args: ['--url', server.url],
-          capabilities: answeringCapabilities,
-          prepare: (client) => answerServerRequests(client, seen),
-        });
-        await exerciseSession(proxied.client, seen, `proxied session ${i}`);
-        assert.deepEqual([seen.sampled, seen.elicited, seen.rootsListed], [1, 1, 1], `proxied session ${i}`);
-        await proxied.client.close();
-      }
+      await directThenProxied(t, mode, server.url, async (client, seen, label) => {
+        await exerciseSession(client, seen, label);
+        assert.deepEqual([seen.sampled, seen.elicited, seen.rootsListed], [1, 1, 1], label);
+      });
     });
   }
 });
@@ -77,24 +86,7 @@ describe('a server that asks the client on its GET stream, slow to accept initia
   for (const mode of modes) {
     test(`its requests and early log message reach the client on ${SESSIONS} fresh sessions, direct and through proxy --url over ${mode}`, async (t) => {
       const server = await startLateStreamServer(t);
-      for (let i = 0; i < SESSIONS; i++) {
-        const seen = newClientSide();
-        const client = await connectDirect(t, server.url, seen);
-        await exerciseGetStream(client, seen, `direct session ${i}`);
-        await client.close();
-      }
-      const policy = writePolicy(tempFolder(t), { version: '1', default: 'allow' });
-      for (let i = 0; i < SESSIONS; i++) {
-        const seen = newClientSide();
-        const proxied = await connectThroughProxy(t, mode, {
-          policy,
-          args: ['--url', server.url],
-          capabilities: answeringCapabilities,
-          prepare: (client) => answerServerRequests(client, seen),
-        });
-        await exerciseGetStream(proxied.client, seen, `proxied session ${i}`);
-        await proxied.client.close();
-      }
+      await directThenProxied(t, mode, server.url, exerciseGetStream);
     });
   }
 });

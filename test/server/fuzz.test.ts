@@ -3,19 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseTree, type ParseError } from 'jsonc-parser';
 import type { Range } from 'vscode-languageserver/node';
+import { mulberry32 as prng } from '../core/helpers';
 import { fluentCrmWorkspace, LspClient, positionAt, PULL } from './lspClient';
 
-/** mulberry32: small, fast and seeded, so that a failure names the seed that reproduces it. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261123);
 const MUTATIONS = Number(process.env.FUZZ_MUTATIONS ?? 10000);
