@@ -29,14 +29,13 @@ export interface PolicyVerdicts {
 }
 
 export function policyVerdicts(policyText: string, catalog: ToolCatalog): PolicyVerdicts | undefined {
-  const analysis = analyzePolicy(policyText, { catalog });
+  // Without the catalog: its checks only warn (the language server shows them), and on every
+  // keystroke they would resolve each catalog tool once more just to be thrown away here.
+  const analysis = analyzePolicy(policyText);
   const policy = analysis.policy;
   if (!policy) return undefined;
-  let compiled = analysis.compiled;
-  if (!compiled) {
-    compiled = new CompiledPolicy(policy, policyText);
-    compiled.setToolRisk(catalogRiskSource(catalog));
-  }
+  const compiled = new CompiledPolicy(policy, policyText);
+  compiled.setToolRisk(catalogRiskSource(catalog));
   const errors = hasErrors(analysis.diagnostics) ? analysis.diagnostics.filter((d) => d.severity === 'error') : [];
   const policyCompiled = compiled;
   return {

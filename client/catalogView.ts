@@ -49,6 +49,9 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
   private readonly view: vscode.TreeView<CatalogNode>;
   private readonly subscriptions: vscode.Disposable[] = [];
   private reloadTimer: NodeJS.Timeout | undefined;
+  /** Which catalog files were read, and whether they must be read again (a file changed on disk). */
+  private catalogKey: string | undefined;
+  private catalogStale = true;
   private verdicts: PolicyVerdicts | undefined;
   private policyUri: vscode.Uri | undefined;
 
@@ -64,7 +67,9 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
     // An edit of the policy not saved yet is what the user is deciding: show its effect too.
     this.subscriptions.push(
       vscode.workspace.onDidChangeTextDocument((change) => {
-        if (this.policyUri && change.document.uri.toString() === this.policyUri.toString()) soon();
+        // Typing in the policy changes the decisions, not the catalog files: they are read again
+        // only if the policy names other ones (or a watcher says one changed).
+        if (this.policyUri && change.document.uri.toString() === this.policyUri.toString()) this.scheduleReload({ catalogFiles: false });
       }),
     );
     if (drifts) this.subscriptions.push(drifts.onDidChangeDrifts(() => this.rebuild()));
@@ -90,12 +95,19 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
     return { catalog: this.catalog, files: this.files };
   }
 
-  scheduleReload(): void {
+  scheduleReload(options: { catalogFiles?: boolean } = {}): void {
+    if (options.catalogFiles !== false) this.catalogStale = true;
     if (this.reloadTimer) clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => void this.reload(), 150);
+    this.reloadTimer = setTimeout(() => void this.load(), 150);
   }
 
+  /** Reads the policy and its catalog files again, now. */
   async reload(): Promise<void> {
+    this.catalogStale = true;
+    await this.load();
+  }
+
+  private async load(): Promise<void> {
     const policy = await this.locatePolicy();
     this.policyUri = policy;
     let named: string[] | undefined;
@@ -117,14 +129,19 @@ export class CatalogView implements vscode.TreeDataProvider<CatalogNode>, vscode
       const found = await vscode.workspace.findFiles(`**/${CATALOG_FILE_NAME}`, '**/node_modules/**', 1);
       if (found[0]) base = vscode.Uri.joinPath(found[0], '..', 'mcp-policy.json').fsPath;
     }
-    if (base === undefined) {
-      this.catalog = ToolCatalog.empty();
-      this.files = [];
-    } else {
-      const loaded = loadCatalog(base, named);
-      for (const problem of loaded.problems) log().warn(`Catalog ${problem.file}: ${problem.message}`);
-      this.catalog = loaded.catalog;
-      this.files = loaded.files;
+    const catalogKey = JSON.stringify([base ?? null, named ?? null]);
+    if (this.catalogStale || catalogKey !== this.catalogKey) {
+      this.catalogStale = false;
+      this.catalogKey = catalogKey;
+      if (base === undefined) {
+        this.catalog = ToolCatalog.empty();
+        this.files = [];
+      } else {
+        const loaded = loadCatalog(base, named);
+        for (const problem of loaded.problems) log().warn(`Catalog ${problem.file}: ${problem.message}`);
+        this.catalog = loaded.catalog;
+        this.files = loaded.files;
+      }
     }
     this.verdicts = undefined;
     if (policyText !== undefined) {
