@@ -3,6 +3,16 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
 
+/** What afterEdit carries from one version's parse to the next. */
+interface ReusedParse {
+  root: Node;
+  parseDiagnostics: readonly PolicyDiagnostic[];
+  parsedCleanly: boolean;
+  value?: unknown;
+  /** The duplicate-key errors, when known and still true. */
+  syntaxDiagnostics?: readonly PolicyDiagnostic[];
+}
+
 /** A JSONC text parsed once, with the range of every key and value. */
 export class JsonDocument {
   readonly root: Node | undefined;
@@ -14,13 +24,23 @@ export class JsonDocument {
   private allSyntaxDiagnostics: PolicyDiagnostic[] | undefined;
   private parsedValue: { value: unknown } | undefined;
   private readonly parsedCleanly: boolean = false;
+  /**
+   * Made by afterEdit from the previous version's value, one string value changed: the edit was
+   * inside a value of a well-formed text, so the policy's meaning likely stayed (a reason typed).
+   */
+  readonly valueCarriedOver: boolean = false;
 
-  /** `parsed` is for afterEdit: a tree and value already made to match the text. */
-  constructor(readonly text: string, parsed?: { root: Node; value: unknown; syntaxDiagnostics?: PolicyDiagnostic[] }) {
+  /** `parsed` is for afterEdit: a tree (and maybe its value) already made to match the text. */
+  constructor(readonly text: string, parsed?: ReusedParse) {
     if (parsed) {
       this.root = parsed.root;
-      this.parsedValue = { value: parsed.value };
-      this.allSyntaxDiagnostics = parsed.syntaxDiagnostics;
+      if ('value' in parsed) {
+        this.parsedValue = { value: parsed.value };
+        this.valueCarriedOver = true;
+      }
+      this.parseDiagnostics.push(...parsed.parseDiagnostics);
+      this.parsedCleanly = parsed.parsedCleanly;
+      if (parsed.syntaxDiagnostics) this.allSyntaxDiagnostics = [...parsed.syntaxDiagnostics, ...this.parseDiagnostics];
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
@@ -91,40 +111,69 @@ export class JsonDocument {
 
   /**
    * The document after `removedLength` characters at `offset` are replaced by `inserted`,
-   * without parsing again — when the edit stays inside one string value (typing a reason, a
-   * description): the tree keeps its shape, so offsets shift and one value changes. Undefined
-   * for any other edit. The previous document gives up its tree and must not be used again.
+   * without parsing again — when the edit stays inside one string token (typing a reason, a
+   * rule's name, a key not yet closed by its quote) and neither adds nor removes a quote, a
+   * backslash or a control character. The scanner then reads the same tokens with one of them
+   * longer or shorter, and the parser, which looks only at the kinds of tokens, builds the same
+   * tree with the same errors: offsets shift and one string's value changes, exactly as a fresh
+   * parse gives them (seeded tests compare the two). Undefined for any other edit. The previous
+   * document gives up its tree and must not be used again.
    */
   static afterEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
     const root = previous.root;
-    if (!root || previous.hasParseErrors || UNSAFE_IN_STRING.test(inserted)) return undefined;
+    if (!root || UNSAFE_IN_STRING.test(inserted)) return undefined;
     const editEnd = offset + removedLength;
-    const node = findNodeAtOffset(root, offset, false);
-    const isValue = node?.parent?.type === 'array' || (node?.parent?.type === 'property' && node.parent.children?.[1] === node);
-    if (!node || node.type !== 'string' || !isValue) return undefined;
-    // Strictly between the quotes, in a string without escapes (an edit could split one).
-    if (offset < node.offset + 1 || editEnd > node.offset + node.length - 1) return undefined;
-    if (previous.text.slice(node.offset, node.offset + node.length).includes('\\')) return undefined;
+    // Right bound included: a string left open runs to the end of its line, and typing there extends it.
+    const node = findNodeAtOffset(root, offset, true);
+    if (!node || node.type !== 'string') return undefined;
+    const token = previous.text.slice(node.offset, node.offset + node.length);
+    // An escape could be split or made by the edit, and an invalid character has its own error.
+    if (!token.startsWith('"')) return undefined;
+    const closed = token.length >= 2 && token.endsWith('"');
+    if (UNSAFE_IN_STRING.test(token.slice(1, closed ? -1 : undefined))) return undefined;
+    // Strictly after the opening quote; before the closing one, or up to the line's end when there is none.
+    if (offset < node.offset + 1 || editEnd > node.offset + node.length - (closed ? 1 : 0)) return undefined;
+    // An open string at the very end of the text: the end-of-file token (and its errors) sits right there.
+    if (!closed && node.offset + node.length >= previous.text.length) return undefined;
+    const isKey = node.parent?.type === 'property' && node.parent.children?.[0] === node;
+    const clean = !previous.hasParseErrors;
     // Under an earlier copy of a duplicate key the value to update is not the enforced one.
-    if (underDuplicateKey(node)) return undefined;
-    // Known duplicate keys stay what they were (no key changes, no line is added): only offsets move.
-    const duplicates = previous.allSyntaxDiagnostics;
+    const patchValue = clean && !isKey && !underDuplicateKey(node);
     const text = previous.text.slice(0, offset) + inserted + previous.text.slice(editEnd);
     const delta = inserted.length - removedLength;
-    shiftAfter(root as MutableNode, offset, editEnd, delta);
-    const value = JSON.parse(text.slice(node.offset, node.offset + node.length)) as string;
-    (node as MutableNode).value = value;
-    const path = getNodePath(node);
-    let container: unknown = previous.value;
-    for (const segment of path.slice(0, -1)) container = (container as Record<string | number, unknown>)[segment];
-    (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = value;
-    const shift = (offset: number): number => (offset >= editEnd ? offset + delta : offset);
+    const tokenStart = node.offset;
+    const shift = (at: number): number => (at >= editEnd ? at + delta : at);
+    // Every parse error sits on one token: this string's grow with it, later ones move.
+    const parseDiagnostics = previous.parseDiagnostics.map((diagnostic) =>
+      diagnostic.range.offset === tokenStart
+        ? { ...diagnostic, range: { offset: tokenStart, length: diagnostic.range.length + delta } }
+        : { ...diagnostic, range: { ...diagnostic.range, offset: shift(diagnostic.range.offset) } },
+    );
+    shiftAfter(root as MutableNode, offset, editEnd, delta, !closed && editEnd === node.offset + node.length);
+    const newToken = text.slice(node.offset, node.offset + node.length);
+    (node as MutableNode).value = closed ? (JSON.parse(newToken) as string) : newToken.slice(1);
+    let value: { value: unknown } | undefined;
+    if (patchValue) {
+      const path = getNodePath(node);
+      let container: unknown = previous.value;
+      for (const segment of path.slice(0, -1)) container = (container as Record<string | number, unknown>)[segment];
+      (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = node.value;
+      value = { value: previous.value };
+    }
+    // A renamed key can make or end a duplicate: those are found again, on first use.
+    const duplicates = isKey ? undefined : previous.allSyntaxDiagnostics;
     const syntaxDiagnostics = duplicates?.map((diagnostic) => ({
       ...diagnostic,
       range: { ...diagnostic.range, offset: shift(diagnostic.range.offset) },
       ...(typeof diagnostic.data?.kept === 'number' ? { data: { ...diagnostic.data, kept: shift(diagnostic.data.kept) } } : {}),
     }));
-    return new JsonDocument(text, { root, value: previous.value, ...(syntaxDiagnostics ? { syntaxDiagnostics } : {}) });
+    return new JsonDocument(text, {
+      root,
+      parseDiagnostics,
+      parsedCleanly: previous.parsedCleanly,
+      ...(value ? { value: value.value } : {}),
+      ...(syntaxDiagnostics && duplicates ? { syntaxDiagnostics: [...syntaxDiagnostics.filter((d) => d.code === DiagnosticCode.duplicateKey)] } : {}),
+    });
   }
 
   /** Lines and columns (0-based, UTF-16 like LSP) for offsets, built on first use. */
@@ -299,13 +348,17 @@ const UNSAFE_IN_STRING = /["\\\u0000-\u001f]/;
 /** Moves every node after an edit by delta, and grows or shrinks the nodes that hold it. */
 type MutableNode = { -readonly [K in keyof Node]: Node[K] };
 
-function shiftAfter(node: MutableNode, editStart: number, editEnd: number, delta: number): void {
+/**
+ * `growsAtEnd`: the edit is at the end of a string left open, so the nodes that end there (that
+ * string and what it ends) grow too.
+ */
+function shiftAfter(node: MutableNode, editStart: number, editEnd: number, delta: number, growsAtEnd: boolean): void {
   const end = node.offset + node.length;
-  if (end <= editStart) return; // wholly before the edit
+  if (end < editStart || (end === editStart && !growsAtEnd)) return; // wholly before the edit
   if (node.offset >= editEnd) node.offset += delta;
   else node.length += delta;
   if (node.colonOffset !== undefined && node.colonOffset >= editEnd) node.colonOffset += delta;
-  for (const child of node.children ?? []) shiftAfter(child as MutableNode, editStart, editEnd, delta);
+  for (const child of node.children ?? []) shiftAfter(child as MutableNode, editStart, editEnd, delta, growsAtEnd);
 }
 
 /**

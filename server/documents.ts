@@ -104,9 +104,21 @@ export class PolicyDocuments {
     this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: updated, json } });
   }
 
-  /** A parse of this very version exists (an edit inside a string made it): its analysis is cheap. */
+  /** A parse of this very version exists (an edit inside a string made it). */
   hasParse(document: TextDocument): boolean {
     return this.parsed.get(document.uri)?.version === document.version;
+  }
+
+  /**
+   * This version's analysis is done or cheap: an edit inside a value of a well-formed text (a
+   * reason typed) mostly leaves the meaning, so the checks are reused. A renamed key, a text
+   * with errors or a parse still to make means checks to run.
+   */
+  cheapToAnalyze(document: TextDocument): boolean {
+    const analyzed = this.analyzed.get(document.uri);
+    if (analyzed?.version === document.version && analyzed.catalogGeneration === this.catalogs.generation) return true;
+    const parsed = this.parsed.get(document.uri);
+    return parsed?.version === document.version && parsed.context.json.valueCarriedOver;
   }
 
   forget(uri: string): void {

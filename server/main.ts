@@ -166,8 +166,8 @@ function wire(connection: Connection): void {
     // The answer is for the text as it was asked about, even if an edit lands while it waits.
     const current = documents.get(params.textDocument.uri);
     const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
-    // An edit inside a string was parsed incrementally and is cheap to check: no wait then.
-    if (current && !policies.hasParse(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    // Typing in a reason is parsed incrementally and cheap to check: no wait then.
+    if (current && !policies.cheapToAnalyze(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const latest = documents.get(params.textDocument.uri);
     const document = latest && asked && latest.version !== asked.version ? asked : latest;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { fluentCrmWorkspace, LspClient, PULL } from './lspClient';
+import type { CompletionList } from 'vscode-languageserver/node';
+import { fluentCrmWorkspace, LspClient, positionAt, PULL } from './lspClient';
 
 const POLICY = `{
   "version": "1",
@@ -59,5 +60,35 @@ test('diagnostics after edits inside strings equal those of a fresh open of the 
     if (incremental.some((d) => d.code === 'unknown-tool')) withDiagnostics++;
   }
   assert.ok(withDiagnostics > 100, `only ${withDiagnostics} of 150 steps had an unknown-tool diagnostic to move`);
+  assert.equal(client.stderr, '');
+});
+
+test('typing a rule name whose quote is not closed yet: after each keystroke, diagnostics and completions equal those of a fresh open', async () => {
+  const uri = workspace.writePolicy(POLICY);
+  client.open(uri, POLICY);
+  await client.pullDiagnostics(uri);
+  // At the start of the first rule's line, as someone adds a rule above it: the new quote pairs
+  // with the next key's opening quote, and the text stays broken until the key is done.
+  const lineStart = POLICY.indexOf('    "fluentcrm_resume_campaign"');
+  const typed = '"fluentcrm_res';
+  let compared = 0;
+  for (const [round, at] of [lineStart, POLICY.indexOf('"hide": [') + '"hide": ['.length].entries()) {
+    client.replace(uri, POLICY);
+    for (let index = 0; index < typed.length; index++) {
+      client.edit(uri, at + index, at + index, typed.charAt(index));
+      const text = client.text(uri);
+      const position = positionAt(text, at + index + 1);
+      const [diagnostics, completion] = await Promise.all([client.pullDiagnostics(uri), client.request<CompletionList | null>('textDocument/completion', { textDocument: { uri }, position })]);
+      const fresh = workspace.policyUri(`typed-${round}-${index}.mcp-policy.json`);
+      client.open(fresh, text);
+      const expected = await client.pullDiagnostics(fresh);
+      const expectedCompletion = await client.request<CompletionList | null>('textDocument/completion', { textDocument: { uri: fresh }, position });
+      client.close(fresh);
+      assert.deepEqual(diagnostics, expected, `round ${round}, after ${JSON.stringify(typed.slice(0, index + 1))}`);
+      assert.deepEqual(completion, expectedCompletion, `round ${round}, completion after ${JSON.stringify(typed.slice(0, index + 1))}`);
+      if (diagnostics.some((d) => d.code === 'syntax')) compared++;
+    }
+  }
+  assert.ok(compared >= typed.length, `only ${compared} keystrokes left the text broken`);
   assert.equal(client.stderr, '');
 });
