@@ -2,13 +2,19 @@ import { findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseError
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
+import { MAX_NESTING, nestingBeyond, shiftAfter, underDuplicateKey, type MutableNode } from './jsonTree';
+import { spliceValue } from './valueSplice';
+
+export { MAX_NESTING, nestsTooDeep } from './jsonTree';
 
 /** What afterEdit carries from one version's parse to the next. */
-interface ReusedParse {
+export interface ReusedParse {
   root: Node;
   parseDiagnostics: readonly PolicyDiagnostic[];
   parsedCleanly: boolean;
   value?: unknown;
+  /** Set by an edit inside one string value of a well-formed text. */
+  likelySameMeaning?: boolean;
   /** The duplicate-key errors, when known and still true. */
   syntaxDiagnostics?: readonly PolicyDiagnostic[];
 }
@@ -25,19 +31,17 @@ export class JsonDocument {
   private parsedValue: { value: unknown } | undefined;
   private readonly parsedCleanly: boolean = false;
   /**
-   * Made by afterEdit from the previous version's value, one string value changed: the edit was
-   * inside a value of a well-formed text, so the policy's meaning likely stayed (a reason typed).
+   * Made by afterEdit from an edit inside one string value of a well-formed text: the policy's
+   * meaning likely stayed (a reason typed), so its checks will likely be reused.
    */
-  readonly valueCarriedOver: boolean = false;
+  readonly likelySameMeaning: boolean = false;
 
   /** `parsed` is for afterEdit: a tree (and maybe its value) already made to match the text. */
   constructor(readonly text: string, parsed?: ReusedParse) {
     if (parsed) {
       this.root = parsed.root;
-      if ('value' in parsed) {
-        this.parsedValue = { value: parsed.value };
-        this.valueCarriedOver = true;
-      }
+      if ('value' in parsed) this.parsedValue = { value: parsed.value };
+      this.likelySameMeaning = parsed.likelySameMeaning === true;
       this.parseDiagnostics.push(...parsed.parseDiagnostics);
       this.parsedCleanly = parsed.parsedCleanly;
       if (parsed.syntaxDiagnostics) this.allSyntaxDiagnostics = [...parsed.syntaxDiagnostics, ...this.parseDiagnostics];
@@ -120,6 +124,13 @@ export class JsonDocument {
    * document gives up its tree and must not be used again.
    */
   static afterEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
+    const afterString = JsonDocument.afterStringEdit(previous, offset, removedLength, inserted);
+    if (afterString) return afterString;
+    const spliced = spliceValue(previous, offset, removedLength, inserted);
+    return spliced && new JsonDocument(spliced.text, spliced.parse);
+  }
+
+  private static afterStringEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
     const root = previous.root;
     if (!root || UNSAFE_IN_STRING.test(inserted)) return undefined;
     const editEnd = offset + removedLength;
@@ -171,7 +182,7 @@ export class JsonDocument {
       root,
       parseDiagnostics,
       parsedCleanly: previous.parsedCleanly,
-      ...(value ? { value: value.value } : {}),
+      ...(value ? { value: value.value, likelySameMeaning: true } : {}),
       ...(syntaxDiagnostics && duplicates ? { syntaxDiagnostics: [...syntaxDiagnostics.filter((d) => d.code === DiagnosticCode.duplicateKey)] } : {}),
     });
   }
@@ -229,53 +240,6 @@ export class JsonDocument {
     }
     return { offset: node.offset, length: node.length };
   }
-}
-
-/** Deeper than any policy needs, and shallow enough for every recursive step after the parse. */
-export const MAX_NESTING = 128;
-
-/** True when the text nests deeper than MAX_NESTING: the recursive JSON tools would overflow on it. */
-export function nestsTooDeep(text: string): boolean {
-  return nestingBeyond(text, MAX_NESTING) >= 0;
-}
-
-/** Offset of the bracket that opens level `limit + 1`, or -1; strings and comments are skipped. */
-function nestingBeyond(text: string, limit: number): number {
-  let depth = 0;
-  const length = text.length;
-  for (let at = 0; at < length; at++) {
-    const code = text.charCodeAt(at);
-    if (code === 0x7b || code === 0x5b) {
-      if (++depth > limit) return at;
-    } else if (code === 0x7d || code === 0x5d) {
-      if (depth > 0) depth--;
-    } else if (code === 0x22) {
-      for (at++; at < length; at++) {
-        const inner = text.charCodeAt(at);
-        if (inner === 0x5c) at++;
-        else if (inner === 0x22 || inner === 0x0a) break;
-      }
-    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2f) {
-      const end = text.indexOf('\n', at);
-      at = end < 0 ? length : end;
-    } else if (code === 0x2f && text.charCodeAt(at + 1) === 0x2a) {
-      const end = text.indexOf('*/', at + 2);
-      at = end < 0 ? length : end + 1;
-    }
-  }
-  return -1;
-}
-
-/** Whether a property on the way up from node has a later copy of its key: JSON.parse keeps that one instead. */
-function underDuplicateKey(node: Node): boolean {
-  for (let at: Node | undefined = node; at?.parent; at = at.parent) {
-    const property = at.parent;
-    if (property.type !== 'property') continue;
-    const key = property.children?.[0]?.value;
-    const siblings = property.parent?.children ?? [];
-    for (let index = siblings.lastIndexOf(property) + 1; index < siblings.length; index++) if (siblings[index]?.children?.[0]?.value === key) return true;
-  }
-  return false;
 }
 
 /** The value of the last property named `key`: the copy JSON.parse keeps. */
@@ -344,22 +308,6 @@ function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDi
 
 /** In a JSON string, these would end it, escape, or be invalid: an edit holding one needs a real parse. */
 const UNSAFE_IN_STRING = /["\\\u0000-\u001f]/;
-
-/** Moves every node after an edit by delta, and grows or shrinks the nodes that hold it. */
-type MutableNode = { -readonly [K in keyof Node]: Node[K] };
-
-/**
- * `growsAtEnd`: the edit is at the end of a string left open, so the nodes that end there (that
- * string and what it ends) grow too.
- */
-function shiftAfter(node: MutableNode, editStart: number, editEnd: number, delta: number, growsAtEnd: boolean): void {
-  const end = node.offset + node.length;
-  if (end < editStart || (end === editStart && !growsAtEnd)) return; // wholly before the edit
-  if (node.offset >= editEnd) node.offset += delta;
-  else node.length += delta;
-  if (node.colonOffset !== undefined && node.colonOffset >= editEnd) node.colonOffset += delta;
-  for (const child of node.children ?? []) shiftAfter(child as MutableNode, editStart, editEnd, delta, growsAtEnd);
-}
 
 /**
  * The native parser builds the same value many times faster than walking the tree; it

@@ -118,7 +118,7 @@ export class PolicyDocuments {
     const analyzed = this.analyzed.get(document.uri);
     if (analyzed?.version === document.version && analyzed.catalogGeneration === this.catalogs.generation) return true;
     const parsed = this.parsed.get(document.uri);
-    return parsed?.version === document.version && parsed.context.json.valueCarriedOver;
+    return parsed?.version === document.version && parsed.context.json.likelySameMeaning;
   }
 
   forget(uri: string): void {

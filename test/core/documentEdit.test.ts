@@ -61,22 +61,35 @@ test('an edit inside a string value updates the tree and value exactly as a fres
   assert.ok(incremental > 500, `only ${incremental} edits took the incremental path`);
 });
 
-test('edits that could change the structure are parsed again', () => {
-  const base = () => new JsonDocument(POLICY);
+test('which edits reuse the previous parse, and which are parsed again', () => {
   const at = (needle: string) => POLICY.indexOf(needle);
-  assert.ok(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, 'X'), 'typing in a reason');
-  assert.equal(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, '"'), undefined, 'a quote ends the string');
-  assert.equal(JsonDocument.afterEdit(base(), at('first reason') + 5, 0, '\\'), undefined, 'a backslash starts an escape');
-  assert.ok(JsonDocument.afterEdit(base(), at('a_*') + 1, 0, 'x'), 'typing in a rule name (a key)');
-  assert.equal(JsonDocument.afterEdit(base(), at('quotes') + 1, 0, 'x'), undefined, 'a string with escapes');
-  assert.equal(JsonDocument.afterEdit(base(), at('"first reason"'), 0, 'x'), undefined, 'before the opening quote');
-  assert.equal(JsonDocument.afterEdit(base(), at('"version"') - 3, 0, 'x'), undefined, 'outside any string');
-  assert.ok(JsonDocument.afterEdit(base(), at('x_delete') + 1, 1, ''), 'an array element is a value too');
-  assert.ok(JsonDocument.afterEdit(new JsonDocument('{"a": "b" "c": 1}'), 7, 0, 'x'), 'a text with syntax errors keeps them');
-  assert.equal(JsonDocument.afterEdit(new JsonDocument('{"a": "b" "c": 1}'), 5, 0, 'x'), undefined, 'outside a string in a text with errors');
-  assert.equal(JsonDocument.afterEdit(new JsonDocument('{"a": "b'), 8, 0, 'x'), undefined, 'a string left open at the end of the text');
-  assert.ok(JsonDocument.afterEdit(new JsonDocument('{"a": "b\n}'), 8, 0, 'x'), 'a string left open at the end of its line grows there');
-  assert.equal(JsonDocument.afterEdit(new JsonDocument('{"a": "b\u0001c"}'), 8, 0, 'x'), undefined, 'a string holding a control character');
+  const broken = '{"a": "b" "c": 1}';
+  const cases: Array<[string, string, number, number, string, 'reused' | 'parsed']> = [
+    ['typing in a reason', POLICY, at('first reason') + 5, 0, 'X', 'reused'],
+    ['a quote ends the string (and breaks the rule)', POLICY, at('first reason') + 5, 0, '"', 'parsed'],
+    ['a backslash starts an escape (and breaks the rule)', POLICY, at('first reason') + 5, 0, '\\', 'parsed'],
+    ['typing in a rule name (a key)', POLICY, at('a_*') + 1, 0, 'x', 'reused'],
+    ['a string with escapes: its rule is parsed alone', POLICY, at('quotes') + 1, 0, 'x', 'reused'],
+    ['before the opening quote (and breaks the rule)', POLICY, at('"first reason"'), 0, 'x', 'parsed'],
+    ['outside any string, in the top-level object', POLICY, at('"version"') - 3, 0, 'x', 'parsed'],
+    ['an array element is a value too', POLICY, at('x_delete') + 1, 1, '', 'reused'],
+    ['a finished edit to one rule', POLICY, at('{ "action": "deny", "reason": "" }'), '{ "action": "deny", "reason": "" }'.length, '{ "action": "approve" }', 'reused'],
+    ['a rule emptied', POLICY, at('{ "action": "deny", "reason": "" }'), '{ "action": "deny", "reason": "" }'.length, '{}', 'reused'],
+    ['a rule left without its closing brace', POLICY, at('{ "action": "deny", "reason": "" }'), '{ "action": "deny", "reason": "" }'.length, '{ "action": "deny"', 'parsed'],
+    ['a line comment at the end of a rule would swallow what follows', POLICY, at('{ "action": "deny", "reason": "" }') + 33, 0, ' // c', 'parsed'],
+    ['a rule nested deeper than a policy may be', POLICY, at('{ "action": "deny", "reason": "" }'), 2, `{"a": ${'['.repeat(126)}${']'.repeat(126)},`, 'parsed'],
+    ['a rule nested as deep as a policy may be', POLICY, at('{ "action": "deny", "reason": "" }'), 2, `{"a": ${'['.repeat(124)}${']'.repeat(124)},`, 'reused'],
+    ['a text with syntax errors keeps them', broken, 7, 0, 'x', 'reused'],
+    ['outside a string in a text with errors', broken, 5, 0, 'x', 'parsed'],
+    ['a string left open at the end of the text', '{"a": "b', 8, 0, 'x', 'parsed'],
+    ['a string left open at the end of its line grows there', '{"a": "b\n}', 8, 0, 'x', 'reused'],
+    ['a string holding a control character', '{"a": "b\u0001c"}', 8, 0, 'x', 'parsed'],
+  ];
+  for (const [what, text, offset, removed, inserted, expected] of cases) {
+    const edited = JsonDocument.afterEdit(new JsonDocument(text), offset, removed, inserted);
+    assert.equal(edited ? 'reused' : 'parsed', expected, what);
+    if (edited) assert.deepEqual(observed(edited), observed(new JsonDocument(text.slice(0, offset) + inserted + text.slice(offset + removed))), what);
+  }
 });
 
 test('a text with duplicate keys takes the incremental path too, the copies JSON.parse ignores included', () => {
@@ -167,4 +180,40 @@ test('an edit inside any string token, in a text with or without errors, gives w
     }
   }
   assert.ok(incremental > 3000, `only ${incremental} edits took the incremental path`);
+});
+
+/** Objects and arrays below the top level: where a finished edit is parsed on its own. */
+function containers(node: Node | undefined, depth = 0): Node[] {
+  if (!node) return [];
+  const own = (node.type === 'object' || node.type === 'array') && depth > 0 ? [node] : [];
+  return [...own, ...(node.children ?? []).flatMap((child) => containers(child, depth + 1))];
+}
+
+test('a finished edit inside one rule, object or array gives what a fresh parse gives', () => {
+  const random = mulberry32(31);
+  const pieces = ['{}', '[]', '{ "action": "deny" }', '"a": 1,', ', "b": [1, 2]', '}', '{', ']', ',', ' ', '\n', '// note\n', '/* c */', '"x"', '1', 'true', '"k": {"j": null}', ''];
+  let current = new JsonDocument(POLICY);
+  let reused = 0;
+  for (let trial = 0; trial < 3000; trial++) {
+    if (trial % 40 === 0 || current.hasParseErrors) current = new JsonDocument(POLICY);
+    const text = current.text;
+    const inside = containers(current.root);
+    const target = inside[Math.floor(random() * inside.length)]!;
+    // Anywhere from the container's first character to its last, replacing a little or a whole value.
+    const offset = target.offset + Math.floor(random() * (target.length + 1));
+    const removed = random() < 0.3 ? target.offset + target.length - offset : Math.min(Math.floor(random() * 4), text.length - offset);
+    const inserted = pieces[Math.floor(random() * pieces.length)]!;
+    const nextText = text.slice(0, offset) + inserted + text.slice(offset + removed);
+    const expected = new JsonDocument(nextText);
+    if (random() < 0.5) current.syntaxDiagnostics; // known before the edit
+    const edited = JsonDocument.afterEdit(current, offset, removed, inserted);
+    if (edited) {
+      reused++;
+      assert.deepEqual(observed(edited), observed(expected), `trial ${trial}: ${JSON.stringify(inserted)} at ${offset} (-${removed}) in ${JSON.stringify(text)}`);
+      current = edited;
+    } else {
+      current = expected;
+    }
+  }
+  assert.ok(reused > 600, `only ${reused} edits reused the parse`);
 });
