@@ -92,3 +92,38 @@ test('typing a rule name whose quote is not closed yet: after each keystroke, di
   assert.ok(compared >= typed.length, `only ${compared} keystrokes left the text broken`);
   assert.equal(client.stderr, '');
 });
+
+test('diagnostics after finished edits to one rule and renamed keys equal those of a fresh open', async () => {
+  const uri = workspace.writePolicy(POLICY);
+  client.open(uri, POLICY);
+  await client.pullDiagnostics(uri);
+  let seed = 29;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x80000000;
+  };
+  const bodies = ['{}', '{ "action": "deny" }', '{ "action": "approve", "reason": "r" }', '{ "limits": [{ "window": "minute", "max": 1 }] }', '{ "action": "allow", "limits": [{ "window": 60, "max": 0 }] }', '{ "actoin": "deny" }', '{ "arguments": { "properties": { "pag": {} } } }'];
+  const names = ['fluentcrm_resume_campaign', 'fluentcrm_resme_campaign', 'fluentcrm_list_contacts', 'mailchimp_*', 'fluentcrm_*'];
+  for (let edit = 0; edit < 60; edit++) {
+    if (edit % 20 === 0) client.replace(uri, POLICY);
+    const text = client.text(uri);
+    // The rules under "tools": each `"name": { ... }` on its own line.
+    const rules = [...text.matchAll(/^ {4}"([^"]*)": (\{.*\}),?$/gm)];
+    const rule = rules[Math.floor(random() * rules.length)]!;
+    const keyStart = rule.index + 5;
+    if (random() < 0.5) {
+      const body = rule[2]!;
+      const bodyStart = rule.index + rule[0].indexOf(body, rule[1]!.length + 6);
+      client.edit(uri, bodyStart, bodyStart + body.length, bodies[Math.floor(random() * bodies.length)]!);
+    } else {
+      client.edit(uri, keyStart, keyStart + rule[1]!.length, names[Math.floor(random() * names.length)]!);
+    }
+    const incremental = await client.pullDiagnostics(uri);
+    const fresh = workspace.policyUri(`rule-${edit}.mcp-policy.json`);
+    client.open(fresh, client.text(uri));
+    const expected = await client.pullDiagnostics(fresh);
+    client.close(fresh);
+    assert.deepEqual(incremental, expected, `after edit ${edit}`);
+  }
+  assert.equal(client.stderr, '');
+});
