@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { CompletionList } from 'vscode-languageserver/node';
+import { mulberry32 } from '../core/helpers';
 import { fluentCrmWorkspace, LspClient, positionAt, PULL } from './lspClient';
 
 const POLICY = `{
@@ -33,11 +34,7 @@ test('diagnostics after edits inside strings equal those of a fresh open of the 
   const uri = workspace.writePolicy(POLICY);
   client.open(uri, POLICY);
   await client.pullDiagnostics(uri);
-  let seed = 11;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
+  const random = mulberry32(11);
   let withDiagnostics = 0;
   for (let edit = 0; edit < 150; edit++) {
     // Edits anywhere can wreck the rules whose diagnostics are compared: start over now and then.
@@ -97,11 +94,7 @@ test('diagnostics after finished edits to one rule and renamed keys equal those 
   const uri = workspace.writePolicy(POLICY);
   client.open(uri, POLICY);
   await client.pullDiagnostics(uri);
-  let seed = 29;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed / 0x80000000;
-  };
+  const random = mulberry32(29);
   const bodies = ['{}', '{ "action": "deny" }', '{ "action": "approve", "reason": "r" }', '{ "limits": [{ "window": "minute", "max": 1 }] }', '{ "action": "allow", "limits": [{ "window": 60, "max": 0 }] }', '{ "actoin": "deny" }', '{ "arguments": { "properties": { "pag": {} } } }'];
   const names = ['fluentcrm_resume_campaign', 'fluentcrm_resme_campaign', 'fluentcrm_list_contacts', 'mailchimp_*', 'fluentcrm_*'];
   for (let edit = 0; edit < 60; edit++) {
