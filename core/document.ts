@@ -3,6 +3,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
 import { MAX_NESTING, nestingBeyond, shiftAfter, underDuplicateKey, type MutableNode } from './jsonTree';
+import { duplicateKeys } from './duplicateKeys';
 import { spliceValue } from './valueSplice';
 
 export { MAX_NESTING, nestsTooDeep } from './jsonTree';
@@ -17,6 +18,8 @@ export interface ReusedParse {
   likelySameMeaning?: boolean;
   /** The duplicate-key errors, when known and still true. */
   syntaxDiagnostics?: readonly PolicyDiagnostic[];
+  /** Or how to find them from what was known (a splice keeps those outside the new value). */
+  duplicateKeys?: (lineOf: (offset: number) => number) => PolicyDiagnostic[];
 }
 
 /** A JSONC text parsed once, with the range of every key and value. */
@@ -29,6 +32,7 @@ export class JsonDocument {
   private readonly parseDiagnostics: PolicyDiagnostic[] = [];
   private allSyntaxDiagnostics: PolicyDiagnostic[] | undefined;
   private parsedValue: { value: unknown } | undefined;
+  private reusedDuplicates: ReusedParse['duplicateKeys'];
   private readonly parsedCleanly: boolean = false;
   /**
    * Made by afterEdit from an edit inside one string value of a well-formed text: the policy's
@@ -45,6 +49,7 @@ export class JsonDocument {
       this.parseDiagnostics.push(...parsed.parseDiagnostics);
       this.parsedCleanly = parsed.parsedCleanly;
       if (parsed.syntaxDiagnostics) this.allSyntaxDiagnostics = [...parsed.syntaxDiagnostics, ...this.parseDiagnostics];
+      this.reusedDuplicates = parsed.duplicateKeys;
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
@@ -97,7 +102,12 @@ export class JsonDocument {
 
   /** Parse errors and duplicate keys (found on first use). */
   get syntaxDiagnostics(): readonly PolicyDiagnostic[] {
-    this.allSyntaxDiagnostics ??= [...(this.root ? duplicateKeys(this.root, (offset) => this.lines.positionAt(offset).line + 1) : []), ...this.parseDiagnostics];
+    if (!this.allSyntaxDiagnostics) {
+      const lineOf = (offset: number): number => this.lines.positionAt(offset).line + 1;
+      const duplicates = this.reusedDuplicates ? this.reusedDuplicates(lineOf) : this.root ? duplicateKeys(this.root, lineOf) : [];
+      this.reusedDuplicates = undefined;
+      this.allSyntaxDiagnostics = [...duplicates, ...this.parseDiagnostics];
+    }
     return this.allSyntaxDiagnostics;
   }
 
@@ -126,7 +136,7 @@ export class JsonDocument {
   static afterEdit(previous: JsonDocument, offset: number, removedLength: number, inserted: string): JsonDocument | undefined {
     const afterString = JsonDocument.afterStringEdit(previous, offset, removedLength, inserted);
     if (afterString) return afterString;
-    const spliced = spliceValue(previous, offset, removedLength, inserted);
+    const spliced = spliceValue(previous, offset, removedLength, inserted, previous.allSyntaxDiagnostics);
     return spliced && new JsonDocument(spliced.text, spliced.parse);
   }
 
@@ -185,6 +195,11 @@ export class JsonDocument {
       ...(value ? { value: value.value, likelySameMeaning: true } : {}),
       ...(syntaxDiagnostics && duplicates ? { syntaxDiagnostics: [...syntaxDiagnostics.filter((d) => d.code === DiagnosticCode.duplicateKey)] } : {}),
     });
+  }
+
+  /** Takes an editor's copy of this very text as the line index, so that lines are counted once. */
+  shareLines(lines: TextDocument): void {
+    if (lines.getText() === this.text) this.lineIndex ??= lines;
   }
 
   /** Lines and columns (0-based, UTF-16 like LSP) for offsets, built on first use. */
@@ -250,60 +265,6 @@ function lastValueOf(object: Node, key: string): Node | undefined {
     if (name?.value === key && value) return value;
   }
   return undefined;
-}
-
-/**
- * Every key written twice in one object: JSON.parse enforces the last copy, while a reader
- * (and every other JSON tool) may take the first, so an earlier copy is an error on its key.
- */
-function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
-  const out: PolicyDiagnostic[] = [];
-  const stack: Node[] = [root];
-  const seen = new Set<unknown>();
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const children = node.children;
-    if (!children) continue;
-    if (node.type === 'property') {
-      const value = children[1];
-      if (value?.children) stack.push(value);
-      continue;
-    }
-    for (const child of children) if (child.children) stack.push(child);
-    if (node.type !== 'object' || children.length < 2) continue;
-    // Most objects have no duplicate: one Set pass says so without building anything else.
-    seen.clear();
-    let duplicated = false;
-    for (const property of children) {
-      const key = property.children?.[0]?.value;
-      if (seen.has(key)) {
-        duplicated = true;
-        break;
-      }
-      seen.add(key);
-    }
-    if (!duplicated) continue;
-    const last = new Map<string, Node>();
-    for (const property of children) {
-      const key = property.children?.[0];
-      if (key && typeof key.value === 'string') last.set(key.value, key);
-    }
-    for (const property of children) {
-      const key = property.children?.[0];
-      if (!key || typeof key.value !== 'string') continue;
-      const kept = last.get(key.value);
-      if (!kept || kept === key) continue;
-      out.push({
-        code: DiagnosticCode.duplicateKey,
-        severity: 'error',
-        message: `"${key.value}" is written more than once in this object: only its last copy, on line ${lineOf(kept.offset)}, is enforced; remove or merge this one`,
-        range: { offset: key.offset, length: key.length },
-        path: [...getNodePath(key).slice(0, -1), key.value],
-        data: { kept: kept.offset },
-      });
-    }
-  }
-  return out.sort((a, b) => a.range.offset - b.range.offset);
 }
 
 /** In a JSON string, these would end it, escape, or be invalid: an edit holding one needs a real parse. */

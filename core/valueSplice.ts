@@ -1,5 +1,7 @@
 import { findNodeAtOffset, parseTree, type Node, type ParseError } from 'jsonc-parser';
+import type { PolicyDiagnostic } from './diagnostic';
 import type { ReusedParse } from './document';
+import { duplicateKeyMessage, duplicateKeys } from './duplicateKeys';
 import { MAX_NESTING, nestingBeyond, shiftAfter, type MutableNode } from './jsonTree';
 
 /** What spliceValue needs of the previous version: its text and tree, and that it parsed cleanly. */
@@ -18,7 +20,14 @@ export interface SpliceSource {
  * parser reads the rest of the text as before, and the new tree is the old one with that value
  * swapped and the nodes after it moved. Undefined when that does not hold: parse it all.
  */
-export function spliceValue(previous: SpliceSource, offset: number, removedLength: number, inserted: string): { text: string; parse: ReusedParse } | undefined {
+export function spliceValue(
+  previous: SpliceSource,
+  offset: number,
+  removedLength: number,
+  inserted: string,
+  /** The previous version's duplicate-key errors, if they were found. */
+  duplicates: readonly PolicyDiagnostic[] | undefined,
+): { text: string; parse: ReusedParse } | undefined {
   const root = previous.root;
   if (!root || previous.hasParseErrors) return undefined;
   const editEnd = offset + removedLength;
@@ -43,8 +52,31 @@ export function spliceValue(previous: SpliceSource, offset: number, removedLengt
   siblings[siblings.indexOf(container)] = replacement;
   shiftAfter(root as MutableNode, container.offset, oldEnd, delta, false, replacement);
   // The value is built anew on first use, as a fresh parse builds it (JSON.parse, or the tree's
-  // objects for JSONC), and duplicate keys are found again.
+  // objects for JSONC).
   const parse: ReusedParse = { root, parseDiagnostics: [], parsedCleanly: true };
+  // Duplicate keys: those outside the old value stay (moved), those inside the new one are found.
+  if (duplicates) {
+    const start = container.offset;
+    const addedLines = lineBreaks(inserted) - lineBreaks(previous.text.slice(offset, editEnd));
+    parse.duplicateKeys = (lineOf) => {
+      const kept = duplicates.flatMap((diagnostic): PolicyDiagnostic[] => {
+        if (diagnostic.range.offset >= start && diagnostic.range.offset < oldEnd) return [];
+        const keptAt = diagnostic.data?.kept;
+        if (typeof keptAt !== 'number') return [diagnostic];
+        const movedTo = keptAt >= oldEnd ? keptAt + delta : keptAt;
+        const name = diagnostic.path[diagnostic.path.length - 1];
+        return [
+          {
+            ...diagnostic,
+            message: keptAt >= oldEnd && addedLines !== 0 ? duplicateKeyMessage(String(name), lineOf(movedTo)) : diagnostic.message,
+            range: { ...diagnostic.range, offset: diagnostic.range.offset >= oldEnd ? diagnostic.range.offset + delta : diagnostic.range.offset },
+            data: { ...diagnostic.data, kept: movedTo },
+          },
+        ];
+      });
+      return [...kept, ...duplicateKeys(replacement, lineOf)].sort((a, b) => a.range.offset - b.range.offset);
+    };
+  }
   return { text, parse };
 }
 
@@ -63,4 +95,9 @@ function moveBy(node: MutableNode, by: number): void {
   node.offset += by;
   if (node.colonOffset !== undefined) node.colonOffset += by;
   for (const child of node.children ?? []) moveBy(child as MutableNode, by);
+}
+
+/** As the line index counts them: \r\n, \r and \n. */
+function lineBreaks(text: string): number {
+  return text.match(/\r\n?|\n/g)?.length ?? 0;
 }

@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { TextDocument, type Range, type TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import { analyzeDocument, JsonDocument, SemanticCache, type PolicyAnalysis, type ToolCatalog } from '../core';
 import type { CatalogStore } from './catalogs';
 
@@ -14,6 +14,11 @@ export interface PolicyContext {
   uri: string;
   version: number;
   text: string;
+  /**
+   * This version's text and positions. Not the editor's live document: that one is updated in
+   * place by later edits, while this context (and its analysis, converted to LSP on first use)
+   * may still be read for this version.
+   */
   textDocument: TextDocument;
   /** File path when the document is a file: catalogs are found beside it. */
   path: string | undefined;
@@ -42,6 +47,13 @@ export function isPolicyDocument(document: TextDocument): boolean {
   const name = path !== undefined ? basename(path) : decodeURIComponent(document.uri.slice(document.uri.lastIndexOf('/') + 1));
   if (POLICY_NAME.test(name)) return true;
   return SCHEMA_REFERENCE.test(document.getText());
+}
+
+/** The document as it is at this version; its lines, counted on first use, serve the parse too. */
+function snapshotOf(document: TextDocument, json: JsonDocument): TextDocument {
+  const snapshot = TextDocument.create(document.uri, document.languageId, document.version, json.text);
+  json.shareLines(snapshot);
+  return snapshot;
 }
 
 /** From the tree, not the value: completion parses without building the value of a large policy. */
@@ -101,7 +113,7 @@ export class PolicyDocuments {
     // The previous parse is either carried over or dropped: afterEdit may have taken its tree.
     this.parsed.delete(uri);
     if (!json || json.text !== updated.getText()) return;
-    this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: updated, json } });
+    this.parsed.set(uri, { version: updated.version, named: namedCatalogs(json), context: { ...cached.context, version: updated.version, text: json.text, textDocument: snapshotOf(updated, json), json } });
   }
 
   /** A parse of this very version exists (an edit inside a string made it). */
@@ -142,7 +154,7 @@ export class PolicyDocuments {
       uri: document.uri,
       version: document.version,
       text,
-      textDocument: document,
+      textDocument: snapshotOf(document, json),
       path,
       json,
       catalog: this.catalogs.forPolicy(path, named).catalog,

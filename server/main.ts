@@ -169,8 +169,9 @@ function wire(connection: Connection): void {
     // Typing in a reason is parsed incrementally and cheap to check: no wait then.
     if (current && !policies.cheapToAnalyze(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
-    const latest = documents.get(params.textDocument.uri);
-    const document = latest && asked && latest.version !== asked.version ? asked : latest;
+    // Always the copy: the editor's document is updated in place, and edits can land during
+    // any await below (the parse's yield too), after which it would be another version.
+    const document = asked;
     if (document && !policies.hasParse(document) && guard('parse', undefined, () => policies.context(document))) {
       // The parse just made is all a completion needs: one that arrived during it is answered
       // before the checks run, not after them.

@@ -120,3 +120,23 @@ test('diagnostics after finished edits to one rule and renamed keys equal those 
   }
   assert.equal(client.stderr, '');
 });
+
+test('a pull answers for the text it was asked about, even when the analysis was made by another request and the text moved on before the answer', async () => {
+  const uri = workspace.writePolicy(POLICY);
+  client.open(uri, POLICY);
+  await client.pullDiagnostics(uri);
+  // Rename a rule (a key: the pull has checks to run, so it lets other requests go first).
+  const key = POLICY.indexOf('fluentcrm_resme_campaign');
+  client.edit(uri, key, key + 'fluentcrm_resme_campaign'.length, 'fluentcrm_rsme_campaign');
+  const asked = client.text(uri);
+  const pulled = client.pullDiagnostics(uri);
+  // Analyzes this same version, then the text changes as a whole (three lines above everything).
+  const at = positionAt(asked, asked.indexOf('fluentcrm_rsme_campaign'));
+  const actions = client.request('textDocument/codeAction', { textDocument: { uri }, range: { start: at, end: at }, context: { diagnostics: [] } });
+  client.replace(uri, `\n\n\n${asked}`);
+  const [diagnostics] = await Promise.all([pulled, actions]);
+  const typo = diagnostics.find((d) => d.code === 'unknown-tool' && String(d.message).includes('fluentcrm_rsme_campaign'));
+  assert.ok(typo, JSON.stringify(diagnostics));
+  const start = asked.indexOf('"fluentcrm_rsme_campaign"');
+  assert.deepEqual(typo.range, { start: positionAt(asked, start), end: positionAt(asked, start + '"fluentcrm_rsme_campaign"'.length) });
+});

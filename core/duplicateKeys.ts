@@ -1,0 +1,60 @@
+import { getNodePath, type Node } from 'jsonc-parser';
+import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
+
+/**
+ * Every key written twice in one object: JSON.parse enforces the last copy, while a reader
+ * (and every other JSON tool) may take the first, so an earlier copy is an error on its key.
+ */
+export function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
+  const out: PolicyDiagnostic[] = [];
+  const stack: Node[] = [root];
+  const seen = new Set<unknown>();
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const children = node.children;
+    if (!children) continue;
+    if (node.type === 'property') {
+      const value = children[1];
+      if (value?.children) stack.push(value);
+      continue;
+    }
+    for (const child of children) if (child.children) stack.push(child);
+    if (node.type !== 'object' || children.length < 2) continue;
+    // Most objects have no duplicate: one Set pass says so without building anything else.
+    seen.clear();
+    let duplicated = false;
+    for (const property of children) {
+      const key = property.children?.[0]?.value;
+      if (seen.has(key)) {
+        duplicated = true;
+        break;
+      }
+      seen.add(key);
+    }
+    if (!duplicated) continue;
+    const last = new Map<string, Node>();
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (key && typeof key.value === 'string') last.set(key.value, key);
+    }
+    for (const property of children) {
+      const key = property.children?.[0];
+      if (!key || typeof key.value !== 'string') continue;
+      const kept = last.get(key.value);
+      if (!kept || kept === key) continue;
+      out.push({
+        code: DiagnosticCode.duplicateKey,
+        severity: 'error',
+        message: duplicateKeyMessage(key.value, lineOf(kept.offset)),
+        range: { offset: key.offset, length: key.length },
+        path: [...getNodePath(key).slice(0, -1), key.value],
+        data: { kept: kept.offset },
+      });
+    }
+  }
+  return out.sort((a, b) => a.range.offset - b.range.offset);
+}
+
+export function duplicateKeyMessage(key: string, keptLine: number): string {
+  return `"${key}" is written more than once in this object: only its last copy, on line ${keptLine}, is enforced; remove or merge this one`;
+}
