@@ -102,9 +102,12 @@ export class HeldPost {
 
   private writeHead(): void {
     const response = this.response!;
-    this.res.cork();
     this.res.writeHead(response.status, headersOf(response));
-    for (const chunk of this.chunks.splice(0)) this.res.write(chunk);
+    const chunks = this.chunks.splice(0);
+    // Node sends headers with the first body write: without one the client would wait for them.
+    if (chunks.length === 0) return this.res.flushHeaders();
+    this.res.cork();
+    for (const chunk of chunks) this.res.write(chunk);
     this.res.uncork();
   }
 
