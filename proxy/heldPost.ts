@@ -113,7 +113,8 @@ export class HeldPost {
 
   private sendAnswer(): void {
     // The transport still writes the answer into the SSE body, which is read and dropped.
-    if (!this.res.destroyed) this.res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': this.sessionId }).end(this.answer);
+    const body = this.answer ?? '';
+    if (!this.res.destroyed) this.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': this.sessionId }).end(body);
     this.finished();
   }
 }
