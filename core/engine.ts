@@ -173,11 +173,11 @@ export class PolicyEngine {
 
   /** The whole decision order, approval included, as a decision event. */
   /**
-   * `cancelled` is the caller's: when it aborts while a person is being asked (the client
-   * gave up on the call), the question is withdrawn and the call is rejected, whatever the
-   * answer would have been.
+   * `cancelled` is the caller's (or makes it: only a call waiting for approval needs one): when
+   * it aborts while a person is being asked (the client gave up on the call), the question is
+   * withdrawn and the call is rejected, whatever the answer would have been.
    */
-  async decide(call: ToolCall, approver?: Approver, cancelled?: AbortSignal): Promise<DecisionEvent> {
+  async decide(call: ToolCall, approver?: Approver, cancelled?: AbortSignal | (() => AbortSignal)): Promise<DecisionEvent> {
     const started = performance.now();
     const verdict = await this.evaluate(call);
     const evalMicros = Math.round((performance.now() - started) * 1000);
@@ -185,7 +185,7 @@ export class PolicyEngine {
     if (verdict.decision !== 'approval_required') {
       return this.event(call, redactedArguments, verdict.decision, verdict.rule, verdict.reason, evalMicros, verdict);
     }
-    const answer = await this.askApprover(call, redactedArguments, verdict, approver, cancelled);
+    const answer = await this.askApprover(call, redactedArguments, verdict, approver, typeof cancelled === 'function' ? cancelled() : cancelled);
     if (!answer.approved) verdict.reservation.release();
     return this.event(call, redactedArguments, answer.approved ? 'approved' : 'rejected', verdict.rule, answer.reason, evalMicros);
   }

@@ -1,21 +1,25 @@
 /**
- * The downstream side of one HTTP MCP session: the SDK's Streamable HTTP server transport, plus
- * a small buffer so server-initiated messages sent before the client opened its GET stream
+ * The downstream side of one HTTP MCP session: the SDK's Streamable HTTP server transport (its
+ * web-standard core; Node's http objects are converted in webExchange.ts), a POST carrying one
+ * request answered as JSON when its answer is the only message for it (heldPost.ts), plus a
+ * small buffer so server-initiated messages sent before the client opened its GET stream
  * (tools/list_changed right after initialize) are delivered instead of dropped.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { HttpRequestIds } from './httpRequestIds';
+import { HeldPost } from './heldPost';
+import { HttpRequestIds, requestKey } from './httpRequestIds';
 import { SessionEventStore } from './sessionEventStore';
-import { INVALID_REQUEST, isRequest, isResponse, type JSONRPCMessage } from './jsonRpc';
+import { INVALID_REQUEST, isRequest, isResponse, objectOrUndefined, type JSONRPCMessage, type RequestId } from './jsonRpc';
+import { isEventStream, toWebRequest, writeWebResponse } from './webExchange';
 
 const MAX_BUFFERED = 1000;
 /** handleRequest registers the GET stream a few ticks after it is called. */
 const GET_STREAM_SETTLE_MS = 20;
 
 export class HttpDownstream implements Transport {
-  readonly inner: StreamableHTTPServerTransport;
+  readonly inner: WebStandardStreamableHTTPServerTransport;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage) => void;
@@ -25,26 +29,33 @@ export class HttpDownstream implements Transport {
   private readonly closeListeners: Array<() => void> = [];
   private buffered: JSONRPCMessage[] = [];
   private readonly requestIds = new HttpRequestIds();
+  /** POSTs of one request whose answer has not gone out yet, by request id. */
+  private readonly held = new Map<string, HeldPost>();
 
   /** `accepted` runs once the SDK has accepted the initialize, before the relay hears of it. */
   constructor(
     readonly sessionId: string,
     accepted?: () => void,
   ) {
-    this.inner = new StreamableHTTPServerTransport({
+    this.inner = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => sessionId,
       // Streams carry event ids, so a client whose stream broke resumes it without losing answers.
       eventStore: new SessionEventStore(),
       ...(accepted ? { onsessioninitialized: () => accepted() } : {}),
     });
     this.inner.onclose = () => {
+      // The transport ended every stream; a POST still held gets its (ended) stream.
+      for (const post of [...this.held.values()]) post.openStream();
       this.onclose?.();
       for (const listener of this.closeListeners) listener();
     };
     this.inner.onerror = (error) => this.onerror?.(error);
     this.inner.onmessage = (message) => {
       // A request opens a stream the buffered messages can ride on.
-      if (this.buffered.length > 0 && isRequest(message)) this.flush({ relatedRequestId: message.id });
+      if (this.buffered.length > 0 && isRequest(message)) {
+        this.streamFor(message.id);
+        this.flush({ relatedRequestId: message.id });
+      }
       this.onmessage?.(message);
     };
   }
@@ -74,8 +85,31 @@ export class HttpDownstream implements Transport {
         if (this.standaloneOpen) this.flush(undefined);
       }, GET_STREAM_SETTLE_MS).unref();
     }
-    await this.inner.handleRequest(req, res, body);
-    if (req.method === 'POST' && res.statusCode >= 400) this.requestIds.release(body);
+    const single = req.method === 'POST' ? singleRequest(body) : undefined;
+    const held = single ? this.hold(single.id, res) : undefined;
+    const response = await this.inner.handleRequest(toWebRequest(req), { parsedBody: body });
+    if (held && response.status === 200 && isEventStream(response) && response.body) {
+      held.attach(response);
+      await held.done;
+    } else {
+      held?.openStream();
+      await writeWebResponse(response, res);
+    }
+    if (req.method === 'POST' && response.status >= 400) this.requestIds.release(body);
+  }
+
+  private hold(id: RequestId, res: ServerResponse): HeldPost {
+    const key = requestKey(id);
+    const post = new HeldPost(res, this.sessionId, () => {
+      if (this.held.get(key) === post) this.held.delete(key);
+    });
+    this.held.set(key, post);
+    return post;
+  }
+
+  /** A message other than its answer goes on this request's stream: the stream must open. */
+  private streamFor(id: RequestId): void {
+    this.held.get(requestKey(id))?.openStream();
   }
 
   start(): Promise<void> {
@@ -90,10 +124,12 @@ export class HttpDownstream implements Transport {
     const related = options?.relatedRequestId;
     if (isResponse(message)) {
       this.requestIds.answered(message);
+      this.held.get(requestKey(message.id))?.answered(message);
       await this.inner.send(message);
       return;
     }
     if (related !== undefined) {
+      this.streamFor(related);
       try {
         await this.inner.send(message, { relatedRequestId: related });
         return;
@@ -116,4 +152,11 @@ export class HttpDownstream implements Transport {
       sent.catch(() => undefined);
     }
   }
+}
+
+/** The body's request when it is one request (not a batch, not a notification). */
+function singleRequest(body: unknown): { id: RequestId } | undefined {
+  const message = objectOrUndefined(body) as JSONRPCMessage | undefined;
+  if (message === undefined || Array.isArray(body) || !isRequest(message)) return undefined;
+  return typeof message.id === 'string' || typeof message.id === 'number' ? { id: message.id } : undefined;
 }

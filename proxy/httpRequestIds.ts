@@ -5,7 +5,7 @@
  */
 import { isRequest, isResponse, objectOrUndefined, type JSONRPCMessage, type RequestId } from './jsonRpc';
 
-function key(id: RequestId): string {
+export function requestKey(id: RequestId): string {
   return typeof id === 'number' ? `n${id}` : `s${id}`;
 }
 
@@ -19,13 +19,13 @@ export class HttpRequestIds {
     for (const message of messages) {
       if (objectOrUndefined(message) === undefined) continue;
       if (isRequest(message)) {
-        const id = key(message.id);
+        const id = requestKey(message.id);
         if (this.inFlight.has(id) || ids.includes(id)) return message.id;
         ids.push(id);
       } else if ((message as { method?: unknown }).method === 'notifications/cancelled') {
         // A cancelled request gets no answer: its id is free again.
         const requestId = objectOrUndefined((message as { params?: unknown }).params)?.requestId;
-        if (typeof requestId === 'string' || typeof requestId === 'number') this.inFlight.delete(key(requestId));
+        if (typeof requestId === 'string' || typeof requestId === 'number') this.inFlight.delete(requestKey(requestId));
       }
     }
     for (const id of ids) this.inFlight.add(id);
@@ -35,12 +35,12 @@ export class HttpRequestIds {
   /** The transport refused the whole POST (wrong headers, bad JSON-RPC): none of it is in flight. */
   release(body: unknown): void {
     for (const message of (Array.isArray(body) ? body : [body]) as JSONRPCMessage[]) {
-      if (objectOrUndefined(message) !== undefined && isRequest(message)) this.inFlight.delete(key(message.id));
+      if (objectOrUndefined(message) !== undefined && isRequest(message)) this.inFlight.delete(requestKey(message.id));
     }
   }
 
   /** An answer went out: its id is free again. */
   answered(message: JSONRPCMessage): void {
-    if (isResponse(message)) this.inFlight.delete(key(message.id));
+    if (isResponse(message)) this.inFlight.delete(requestKey(message.id));
   }
 }

@@ -7,6 +7,7 @@
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type Upstream } from '../core';
 import { escapeControl } from './auditLog';
+import { Cancellation } from './cancellation';
 import { approveByElicitation } from './elicitationApprover';
 import type { UpstreamOutcome } from './host';
 import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
@@ -41,7 +42,7 @@ interface RequestState {
   /** tools/list without a cursor: its answer starts a new listing of the server's tools. */
   firstPage?: boolean;
   /** A tools/call still being decided: the client may cancel it. */
-  deciding?: AbortController;
+  deciding?: Cancellation;
   /** A forwarded tools/call's decision, for its outcome line. */
   event?: DecisionEvent;
   forwardedAt?: number;
@@ -198,7 +199,7 @@ export class SessionRelay {
       return;
     }
     const tool = params!.name as string;
-    const cancelled = new AbortController();
+    const cancelled = new Cancellation();
     request.data.deciding = cancelled;
     let event: DecisionEvent;
     try {
@@ -206,7 +207,7 @@ export class SessionRelay {
       if (this.guard.mustFetchListing(server, tool)) await this.listings.fetchAll();
       const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
       event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
-      if (cancelled.signal.aborted && isForwarded(event.decision)) {
+      if (cancelled.aborted && isForwarded(event.decision)) {
         event = { ...event, decision: 'rejected', reason: 'the client cancelled the call before it was forwarded' };
       }
       this.guard.recordDecision(event);
@@ -225,7 +226,7 @@ export class SessionRelay {
     if (!isForwarded(event.decision)) {
       this.ledger.finishClientRequest(request);
       // A cancelled request gets no answer: the client has stopped waiting for one.
-      if (!cancelled.signal.aborted) this.toDownstream(resultMessage(request.clientId, blockedCallResult(event)));
+      if (!cancelled.aborted) this.toDownstream(resultMessage(request.clientId, blockedCallResult(event)));
       return;
     }
     request.data.event = event;
