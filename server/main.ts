@@ -167,7 +167,8 @@ function wire(connection: Connection): void {
     const current = documents.get(params.textDocument.uri);
     const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
     // An edit inside a string was parsed incrementally and is cheap to check: no wait then.
-    if (current && !policies.hasParse(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    // Nor on the first pull after an open: no completion is waiting behind it.
+    if (current && !policies.hasParse(current) && !justOpened.delete(current.uri)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     const latest = documents.get(params.textDocument.uri);
     const document = latest && asked && latest.version !== asked.version ? asked : latest;
