@@ -17,7 +17,8 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-const counts = new Int32Array(128);
+/** The buckets countsDistance took letters from, to give them back without copying all 128. */
+let taken = new Int32Array(64);
 
 /** Letter counts of a word, case folded; letters beyond ASCII share one bucket. */
 function letterCounts(word: string): Int32Array {
@@ -34,18 +35,19 @@ function bucket(code: number): number {
 /**
  * How many letters differ between the two words as bags: an insertion or deletion changes it
  * by 1, a substitution by at most 2, a transposition or a case change not at all, so half of
- * it never exceeds the edit distance.
+ * it never exceeds the edit distance. `wordCounts` is borrowed and left as it was found.
  */
 function countsDistance(wordCounts: Int32Array, wordLength: number, candidate: string): number {
-  counts.set(wordCounts);
+  if (taken.length < candidate.length) taken = new Int32Array(candidate.length);
   let matched = 0;
   for (let at = 0; at < candidate.length; at++) {
     const index = bucket(candidate.charCodeAt(at));
-    if (counts[index]! > 0) {
-      counts[index]!--;
-      matched++;
+    if (wordCounts[index]! > 0) {
+      wordCounts[index]!--;
+      taken[matched++] = index;
     }
   }
+  for (let at = 0; at < matched; at++) wordCounts[taken[at]!]!++;
   return wordLength - matched + (candidate.length - matched);
 }
 
