@@ -17,8 +17,7 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   return best;
 }
 
-/** The buckets countsDistance took letters from, to give them back without copying all 128. */
-let taken = new Int32Array(64);
+const counts = new Int32Array(128);
 
 /** Letter counts of a word, case folded; letters beyond ASCII share one bucket. */
 function letterCounts(word: string): Int32Array {
@@ -35,19 +34,18 @@ function bucket(code: number): number {
 /**
  * How many letters differ between the two words as bags: an insertion or deletion changes it
  * by 1, a substitution by at most 2, a transposition or a case change not at all, so half of
- * it never exceeds the edit distance. `wordCounts` is borrowed and left as it was found.
+ * it never exceeds the edit distance.
  */
 function countsDistance(wordCounts: Int32Array, wordLength: number, candidate: string): number {
-  if (taken.length < candidate.length) taken = new Int32Array(candidate.length);
+  counts.set(wordCounts);
   let matched = 0;
   for (let at = 0; at < candidate.length; at++) {
     const index = bucket(candidate.charCodeAt(at));
-    if (wordCounts[index]! > 0) {
-      wordCounts[index]!--;
-      taken[matched++] = index;
+    if (counts[index]! > 0) {
+      counts[index]!--;
+      matched++;
     }
   }
-  for (let at = 0; at < matched; at++) wordCounts[taken[at]!]!++;
   return wordLength - matched + (candidate.length - matched);
 }
 
