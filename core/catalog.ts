@@ -37,7 +37,11 @@ export class ToolCatalog {
     return new ToolCatalog([]);
   }
 
-  constructor(files: readonly CatalogFile[]) {
+  /**
+   * `adopt`: the files' tools are already checked (readCatalogFileChecked made them) and no one
+   * else holds them, so they are indexed as they are instead of being copied once more.
+   */
+  constructor(files: readonly CatalogFile[], adopt = false) {
     for (const file of files) {
       for (const [serverName, server] of Object.entries(isRecord(file.servers) ? file.servers : {})) {
         if (!isRecord(server) || !Array.isArray(server.tools)) continue;
@@ -45,7 +49,8 @@ export class ToolCatalog {
         this.byServer.set(serverName, tools);
         for (const raw of server.tools) {
           if (!isRecord(raw) || typeof raw.name !== 'string') continue;
-          const tool: CatalogTool = { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
+          const tool: CatalogTool =
+            adopt && isRecord(raw.inputSchema) && isRisk(raw.risk) ? (raw as CatalogTool) : { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
           tools.set(tool.name, tool);
           if (!this.byName.has(tool.name)) this.byName.set(tool.name, tool);
         }
@@ -211,7 +216,7 @@ export function loadCatalog(
       problems.push({ file: path, message: missing ? 'catalog file not found' : (error as Error).message });
     }
   }
-  return { catalog: new ToolCatalog(files), problems, files: read };
+  return { catalog: new ToolCatalog(files, true), problems, files: read };
 }
 
 /** A catalog from a recorded `tools/list` result, for one server. */
