@@ -169,7 +169,8 @@ export function readCatalogFileChecked(path: string): { file: CatalogFile; probl
         problems.push(`servers.${name}.tools[${index}] has no "name"`);
         return;
       }
-      const tool = { ...raw, name: raw.name, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' } } as CatalogTool;
+      // The parse is this function's own: a well-shaped tool is kept as parsed, not copied.
+      const tool = (isRecord(raw.inputSchema) ? raw : { ...raw, name: raw.name, inputSchema: { type: 'object' } }) as unknown as CatalogTool;
       if (raw.risk !== undefined && !isRisk(raw.risk)) {
         problems.push(`servers.${name}.tools[${index}] (${raw.name}): "risk" must be {"class": ${RISK_CLASSES.map((c) => `"${c}"`).join('|')}, "severity": ${RISK_SEVERITIES.map((c) => `"${c}"`).join('|')}}; classified from its name instead`);
       }
