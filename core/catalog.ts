@@ -37,7 +37,11 @@ export class ToolCatalog {
     return new ToolCatalog([]);
   }
 
-  constructor(files: readonly CatalogFile[]) {
+  /**
+   * `adopt`: the files' tools are already checked (readCatalogFileChecked made them) and no one
+   * else holds them, so they are indexed as they are instead of being copied once more.
+   */
+  constructor(files: readonly CatalogFile[], adopt = false) {
     for (const file of files) {
       for (const [serverName, server] of Object.entries(isRecord(file.servers) ? file.servers : {})) {
         if (!isRecord(server) || !Array.isArray(server.tools)) continue;
@@ -45,7 +49,8 @@ export class ToolCatalog {
         this.byServer.set(serverName, tools);
         for (const raw of server.tools) {
           if (!isRecord(raw) || typeof raw.name !== 'string') continue;
-          const tool: CatalogTool = { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
+          const tool: CatalogTool =
+            adopt && isRecord(raw.inputSchema) && isRisk(raw.risk) ? (raw as CatalogTool) : { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
           tools.set(tool.name, tool);
           if (!this.byName.has(tool.name)) this.byName.set(tool.name, tool);
         }
@@ -164,7 +169,8 @@ export function readCatalogFileChecked(path: string): { file: CatalogFile; probl
         problems.push(`servers.${name}.tools[${index}] has no "name"`);
         return;
       }
-      const tool = { ...raw, name: raw.name, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' } } as CatalogTool;
+      // The parse is this function's own: a well-shaped tool is kept as parsed, not copied.
+      const tool = (isRecord(raw.inputSchema) ? raw : { ...raw, name: raw.name, inputSchema: { type: 'object' } }) as unknown as CatalogTool;
       if (raw.risk !== undefined && !isRisk(raw.risk)) {
         problems.push(`servers.${name}.tools[${index}] (${raw.name}): "risk" must be {"class": ${RISK_CLASSES.map((c) => `"${c}"`).join('|')}, "severity": ${RISK_SEVERITIES.map((c) => `"${c}"`).join('|')}}; classified from its name instead`);
       }
@@ -211,7 +217,7 @@ export function loadCatalog(
       problems.push({ file: path, message: missing ? 'catalog file not found' : (error as Error).message });
     }
   }
-  return { catalog: new ToolCatalog(files), problems, files: read };
+  return { catalog: new ToolCatalog(files, true), problems, files: read };
 }
 
 /** A catalog from a recorded `tools/list` result, for one server. */

@@ -82,7 +82,7 @@ interface HideEntry {
 const PLAN_CACHE_LIMIT = 20000;
 
 export class CompiledPolicy {
-  readonly hash: string;
+  private hashText: string | undefined;
   readonly approvalTimeoutMs: number;
   /** The counter store the policy names ("embedded" unless it says otherwise). */
   readonly counterStore: string;
@@ -99,8 +99,7 @@ export class CompiledPolicy {
   private planCount = 0;
   private toolRisk: ToolRiskSource = () => undefined;
 
-  constructor(readonly policy: Policy, sourceText?: string) {
-    this.hash = `sha256:${createHash('sha256').update(sourceText ?? JSON.stringify(policy)).digest('hex')}`;
+  constructor(readonly policy: Policy, private readonly sourceText?: string) {
     this.approvalTimeoutMs = (policy.approval?.timeout ?? DEFAULT_APPROVAL_TIMEOUT_SECONDS) * 1000;
     const counters = typeof policy.counters === 'string' ? { store: policy.counters } : (policy.counters ?? {});
     this.counterStore = counters.store ?? 'embedded';
@@ -114,6 +113,12 @@ export class CompiledPolicy {
       this.serverHide.set(name, compileHide(section.hide, ['servers', name, 'hide']));
       this.serverLimits.set(name, resolveLimits(section.all_tools?.limits, ['servers', name, 'all_tools', 'limits'], undefined));
     }
+  }
+
+  /** The digest events and reloads name the policy by; made on first use (an editor never asks). */
+  get hash(): string {
+    this.hashText ??= `sha256:${createHash('sha256').update(this.sourceText ?? JSON.stringify(this.policy)).digest('hex')}`;
+    return this.hashText;
   }
 
   get serverNames(): string[] {

@@ -54,7 +54,8 @@ export function driftedEntriesForRule(key: string, server: string | undefined, c
 
 export function checkPinDrift(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, out: PolicyDiagnostic[]): void {
   if (!catalog || catalog.isEmpty) return;
-  const drifted = [...catalog.entries()].filter((entry) => entryDrifted(entry.tool));
+  const drifted: DriftedEntry[] = [];
+  for (const entry of catalog.entries()) if (entryDrifted(entry.tool)) drifted.push(entry);
   if (drifted.length === 0) return;
   const reported = new Set<CatalogTool>();
   const sections: Array<{ server: string | undefined; path: JsonPath; keys: string[] }> = Object.entries(policy.servers ?? {}).map(([server, section]) => ({ server, path: ['servers', server, 'tools'], keys: Object.keys(section.tools ?? {}) }));

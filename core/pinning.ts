@@ -4,7 +4,7 @@
  * does not have, has drifted: a changed description is how tool-poisoning attacks arrive, a
  * widened schema how a reviewed tool gains new powers.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { CatalogServer, CatalogTool } from './catalog';
 
 /** The parts of a tool that are pinned. */
@@ -18,16 +18,41 @@ export interface PinnedDefinition {
 const PINNED_FIELDS = ['description', 'inputSchema', 'annotations'] as const;
 type PinnedField = (typeof PINNED_FIELDS)[number];
 
-/** JSON with object keys sorted at every depth, so the digest does not depend on key order. */
+/**
+ * JSON with object keys sorted at every depth, so the digest does not depend on key order.
+ * Built by plain loops: the editor digests every catalog tool when it opens a policy.
+ */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let index = 0; index < value.length; index++) out += (index === 0 ? '' : ',') + canonicalJson(value[index]);
+    return `${out}]`;
   }
-  return JSON.stringify(value ?? null);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  for (let index = 1; index < keys.length; index++) {
+    if (keys[index - 1]! > keys[index]!) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const inner = record[key];
+    if (inner === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(inner)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/** One-shot hashing where Node has it (20.12+): cheaper than a Hash object per tool. */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string) => string }).hash;
+
+function sha256Hex(text: string): string {
+  return oneShotHash ? oneShotHash('sha256', text) : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 const digests = new WeakMap<object, string>();
@@ -36,7 +61,7 @@ export function definitionDigest(definition: PinnedDefinition): string {
   const known = digests.get(definition);
   if (known) return known;
   const pinned = { name: definition.name, description: definition.description, inputSchema: definition.inputSchema, annotations: definition.annotations };
-  const digest = `sha256:${createHash('sha256').update(canonicalJson(pinned)).digest('hex')}`;
+  const digest = `sha256:${sha256Hex(canonicalJson(pinned))}`;
   digests.set(definition, digest);
   return digest;
 }

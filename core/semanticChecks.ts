@@ -2,7 +2,7 @@ import type { ToolCatalog } from './catalog';
 import { CompiledPolicy } from './compile';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
-import { compileGlob, globsOverlap, isGlobPattern } from './glob';
+import { compileGlob, globsOverlap, isGlobPattern, type Glob } from './glob';
 import type { ToolOutcome } from './planChecks';
 import { isSelectorKey } from './riskSelector';
 import { checkSelectors } from './selectorChecks';
@@ -110,9 +110,12 @@ function checkCounters(document: JsonDocument, policy: Policy, out: PolicyDiagno
 }
 
 function checkTies(document: JsonDocument, section: Section, out: PolicyDiagnostic[]): void {
-  const globs = Object.keys(section.tools)
-    .map((key, order) => ({ key, order, glob: compileGlob(key), prefix: key.slice(0, key.indexOf('*')) }))
-    .filter((entry) => entry.glob.isGlob);
+  const globs: Array<{ key: string; order: number; glob: Glob; prefix: string }> = [];
+  let order = 0;
+  for (const key of Object.keys(section.tools)) {
+    if (isGlobPattern(key)) globs.push({ key, order, glob: compileGlob(key), prefix: key.slice(0, key.indexOf('*')) });
+    order++;
+  }
   // Two globs can only overlap if one's literal prefix starts the other's: sorted, those are adjacent runs.
   globs.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.order - b.order));
   const reported = new Set<string>();

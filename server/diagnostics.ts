@@ -14,7 +14,7 @@ const SEVERITY: Record<Severity, DiagnosticSeverity> = {
 /** Rules that never apply are dead text: editors grey them out. */
 const UNNECESSARY = new Set<string>([DiagnosticCode.shadowedRule, DiagnosticCode.hiddenRule]);
 
-export function toLspDiagnostic(document: TextDocument, diagnostic: PolicyDiagnostic): Diagnostic {
+export function toLspDiagnostic(document: Pick<TextDocument, 'positionAt'>, diagnostic: PolicyDiagnostic): Diagnostic {
   const lsp: Diagnostic = {
     range: { start: document.positionAt(diagnostic.range.offset), end: document.positionAt(diagnostic.range.offset + diagnostic.range.length) },
     severity: SEVERITY[diagnostic.severity],
@@ -34,7 +34,10 @@ const converted = new WeakMap<AnalyzedPolicy, Diagnostic[]>();
 export function lspDiagnostics(policy: AnalyzedPolicy): Diagnostic[] {
   let list = converted.get(policy);
   if (!list) {
-    list = policy.analysis.diagnostics.map((diagnostic) => toLspDiagnostic(policy.textDocument, diagnostic));
+    // The parse's line index, which the duplicate-key check and the next edit use too: one index
+    // of a large policy per version instead of two.
+    const lines = policy.json.text === policy.text ? policy.json.lines : policy.textDocument;
+    list = policy.analysis.diagnostics.map((diagnostic) => toLspDiagnostic(lines, diagnostic));
     converted.set(policy, list);
   }
   return list;

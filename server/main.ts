@@ -166,8 +166,10 @@ function wire(connection: Connection): void {
     // The answer is for the text as it was asked about, even if an edit lands while it waits.
     const current = documents.get(params.textDocument.uri);
     const asked = current && TextDocument.create(current.uri, current.languageId, current.version, current.getText());
-    // Typing in a reason is parsed incrementally and cheap to check: no wait then.
-    if (current && !policies.cheapToAnalyze(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
+    // Typing in a reason is parsed incrementally and cheap to check: no wait then. Nor on the
+    // first pull after an open: no completion is waiting behind it.
+    const firstAfterOpen = current !== undefined && justOpened.delete(current.uri);
+    if (current && !firstAfterOpen && !policies.cheapToAnalyze(current)) await new Promise<void>((resolve) => setTimeout(resolve, PULL_YIELD_MS));
     if (token.isCancellationRequested) return { kind: DocumentDiagnosticReportKind.Full, items: [] };
     // Always the copy: the editor's document is updated in place, and edits can land during
     // any await below (the parse's yield too), after which it would be another version.

@@ -38,3 +38,13 @@ test('a captured catalog pins every tool', () => {
   assert.equal(tool?.digest, definitionDigest(tool!));
   assert.equal(fluentCrmCatalog().pinned('other', 'fluentcrm_resume_campaign'), undefined, 'a pin belongs to its server');
 });
+
+test('a digest stays the one earlier versions wrote: catalogs pinned before keep matching', () => {
+  // Integer-like keys (which JavaScript lists first), escapes, -0, 1e21, __proto__ and undefined parts.
+  const odd = JSON.parse(
+    '{"name":"odd \\"tool\\"","description":"Ünïcode \\u2028 and \\ud83d\\ude00","inputSchema":{"type":"object","properties":{"10":{"type":"string"},"9":{"type":"number","enum":[1.5,-0,1e21,null,true]},"b":{},"B":{"items":[{"z":1,"a":[]}]},"__proto__":{"x":"y"}},"required":["9","10"]},"annotations":{"readOnlyHint":false,"title":""}}',
+  ) as CatalogTool;
+  assert.equal(definitionDigest(odd), 'sha256:c99529ed4d94f4a8fc10345e995a1a391455b522788324382d46aba24ef9295e');
+  const sparse = { name: 'n', description: undefined, inputSchema: { a: undefined, b: [undefined] }, annotations: undefined };
+  assert.equal(definitionDigest(sparse), 'sha256:13321d725f487f95a515dd323ccb280c65462367b6621f04cc52f2a0e55ac912');
+});
