@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { CompletionList } from 'vscode-languageserver/node';
+import type { CompletionList, Diagnostic } from 'vscode-languageserver/node';
 import { mulberry32 } from '../core/helpers';
 import { fluentCrmWorkspace, LspClient, positionAt, PULL } from './lspClient';
 
@@ -30,10 +30,25 @@ before(async () => {
 });
 after(() => client.stop());
 
-test('diagnostics after edits inside strings equal those of a fresh open of the same text', async () => {
+/** The example policy, opened and analyzed once. */
+async function openPolicy(): Promise<string> {
   const uri = workspace.writePolicy(POLICY);
   client.open(uri, POLICY);
   await client.pullDiagnostics(uri);
+  return uri;
+}
+
+/** The diagnostics of the same text opened afresh, as the reference for an edited one. */
+async function freshDiagnostics(name: string, text: string): Promise<Diagnostic[]> {
+  const fresh = workspace.policyUri(`${name}.mcp-policy.json`);
+  client.open(fresh, text);
+  const diagnostics = await client.pullDiagnostics(fresh);
+  client.close(fresh);
+  return diagnostics;
+}
+
+test('diagnostics after edits inside strings equal those of a fresh open of the same text', async () => {
+  const uri = await openPolicy();
   const random = mulberry32(11);
   let withDiagnostics = 0;
   for (let edit = 0; edit < 150; edit++) {
@@ -49,10 +64,7 @@ test('diagnostics after edits inside strings equal those of a fresh open of the 
     const insert = ['x', 'ab', '', ' ', 'é', 'z'][Math.floor(random() * 6)]!;
     client.edit(uri, start, end, insert);
     const incremental = await client.pullDiagnostics(uri);
-    const fresh = workspace.policyUri(`fresh-${edit}.mcp-policy.json`);
-    client.open(fresh, client.text(uri));
-    const expected = await client.pullDiagnostics(fresh);
-    client.close(fresh);
+    const expected = await freshDiagnostics(`fresh-${edit}`, client.text(uri));
     assert.deepEqual(incremental, expected, `after edit ${edit}: ${JSON.stringify({ start, end, insert })}`);
     if (incremental.some((d) => d.code === 'unknown-tool')) withDiagnostics++;
   }
@@ -61,9 +73,7 @@ test('diagnostics after edits inside strings equal those of a fresh open of the 
 });
 
 test('typing a rule name whose quote is not closed yet: after each keystroke, diagnostics and completions equal those of a fresh open', async () => {
-  const uri = workspace.writePolicy(POLICY);
-  client.open(uri, POLICY);
-  await client.pullDiagnostics(uri);
+  const uri = await openPolicy();
   // At the start of the first rule's line, as someone adds a rule above it: the new quote pairs
   // with the next key's opening quote, and the text stays broken until the key is done.
   const lineStart = POLICY.indexOf('    "fluentcrm_resume_campaign"');
@@ -91,9 +101,7 @@ test('typing a rule name whose quote is not closed yet: after each keystroke, di
 });
 
 test('diagnostics after finished edits to one rule and renamed keys equal those of a fresh open', async () => {
-  const uri = workspace.writePolicy(POLICY);
-  client.open(uri, POLICY);
-  await client.pullDiagnostics(uri);
+  const uri = await openPolicy();
   const random = mulberry32(29);
   const bodies = ['{}', '{ "action": "deny" }', '{ "action": "approve", "reason": "r" }', '{ "limits": [{ "window": "minute", "max": 1 }] }', '{ "action": "allow", "limits": [{ "window": 60, "max": 0 }] }', '{ "actoin": "deny" }', '{ "arguments": { "properties": { "pag": {} } } }'];
   const names = ['fluentcrm_resume_campaign', 'fluentcrm_resme_campaign', 'fluentcrm_list_contacts', 'mailchimp_*', 'fluentcrm_*'];
@@ -112,19 +120,14 @@ test('diagnostics after finished edits to one rule and renamed keys equal those 
       client.edit(uri, keyStart, keyStart + rule[1]!.length, names[Math.floor(random() * names.length)]!);
     }
     const incremental = await client.pullDiagnostics(uri);
-    const fresh = workspace.policyUri(`rule-${edit}.mcp-policy.json`);
-    client.open(fresh, client.text(uri));
-    const expected = await client.pullDiagnostics(fresh);
-    client.close(fresh);
+    const expected = await freshDiagnostics(`rule-${edit}`, client.text(uri));
     assert.deepEqual(incremental, expected, `after edit ${edit}`);
   }
   assert.equal(client.stderr, '');
 });
 
 test('a pull answers for the text it was asked about, even when the analysis was made by another request and the text moved on before the answer', async () => {
-  const uri = workspace.writePolicy(POLICY);
-  client.open(uri, POLICY);
-  await client.pullDiagnostics(uri);
+  const uri = await openPolicy();
   // Rename a rule (a key: the pull has checks to run, so it lets other requests go first).
   const key = POLICY.indexOf('fluentcrm_resme_campaign');
   client.edit(uri, key, key + 'fluentcrm_resme_campaign'.length, 'fluentcrm_rsme_campaign');
