@@ -13,14 +13,14 @@
 // Screenshots go to test-results/e2e/catalogview-*.png.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'jsonc-parser';
 import type { Locator, Page } from 'playwright-core';
 import { definitionDigest, type CatalogFile } from '../../core';
 import { repoRoot } from './codeServer';
-import { expectText, filesystemServer, freePort, usePackagedExtension } from './extensionFixture';
+import { expectText, filesystemServer, freePort, makeWorkspaceAndData, usePackagedExtension } from './extensionFixture';
 import { logCount, openWorkbenchSession, poll, resultText, startProxyAndConnect, waitForPolicyReload } from './workbenchSession';
 
 const root = repoRoot();
@@ -58,10 +58,7 @@ test('the Tool Catalog in a real VS Code: effective decisions, Add Rule where it
     t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(extension.temp, 'workspace');
-  const dataDir = join(extension.temp, 'data');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
+  const { workspace, dataDir } = makeWorkspaceAndData(extension.temp);
   const policyFile = join(workspace, 'mcp-policy.json');
   const originalPolicy = policyText(dataDir);
   writeFileSync(policyFile, originalPolicy);

@@ -4,14 +4,14 @@
 //
 // Screenshots of every step go to test-results/e2e/ (git-ignored, kept as CI artifacts).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { catalogFromToolsList, type CatalogTool } from '../../core';
 import { repoRoot } from './codeServer';
-import { expectText, freePort, usePackagedExtension } from './extensionFixture';
+import { expectText, freePort, makeWorkspaceAndData, usePackagedExtension } from './extensionFixture';
 import { openWorkbenchSession } from './workbenchSession';
 
 const root = repoRoot();
@@ -66,10 +66,7 @@ test('the extension in a real VS Code: diagnostics, completion, local proxy, dec
     t.skip(extension.skipReason);
     return;
   }
-  const workspace = join(extension.temp, 'workspace');
-  const dataDir = join(extension.temp, 'data');
-  mkdirSync(workspace, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
+  const { workspace, dataDir } = makeWorkspaceAndData(extension.temp);
   writeFileSync(join(dataDir, 'hello.txt'), 'hello from the e2e test\n');
   const policyFile = join(workspace, 'mcp-policy.json');
   writeFileSync(policyFile, policyText(dataDir));
