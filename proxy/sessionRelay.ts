@@ -188,7 +188,11 @@ export class SessionRelay {
     if (problem) this.note(`the audit log could not record a refused call: ${problem}`);
   }
 
-  private async decideToolCall(raw: JSONRPCMessage, request: Request, params: Record<string, unknown> | undefined): Promise<void> {
+  /**
+   * Decides a tools/call and forwards or answers it. A decision that needs nothing to wait for
+   * (no approval, no tools/list to fetch, a synchronous counter store) is acted on in this turn.
+   */
+  private decideToolCall(raw: JSONRPCMessage, request: Request, params: Record<string, unknown> | undefined): void {
     const { server, session, grant } = this.identity;
     const malformed = refusedCallReason(params);
     if (malformed) {
@@ -201,12 +205,29 @@ export class SessionRelay {
     const tool = params!.name as string;
     const cancelled = new Cancellation();
     request.data.deciding = cancelled;
+    const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
+    let pending: DecisionEvent | Promise<DecisionEvent>;
+    try {
+      const decide = (): DecisionEvent | Promise<DecisionEvent> => this.guard.engine.decideNow(call, this.approverFor(request.clientId), cancelled.signal);
+      pending = this.guard.mustFetchListing(server, tool) ? this.listings.fetchAll().then(decide) : decide();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    if (pending instanceof Promise) {
+      pending.then(
+        (event) => this.actOnDecision(raw, request, cancelled, { event }, tool),
+        (error: unknown) => this.actOnDecision(raw, request, cancelled, { error }, tool),
+      );
+    } else this.actOnDecision(raw, request, cancelled, { event: pending }, tool);
+  }
+
+  /** `decided` is the decision, or what was thrown while deciding. */
+  private actOnDecision(raw: JSONRPCMessage, request: Request, cancelled: Cancellation, decided: { event: DecisionEvent } | { error: unknown }, tool: string): void {
+    const { server, session } = this.identity;
     let event: DecisionEvent;
     try {
-      const engine = this.guard.engine;
-      if (this.guard.mustFetchListing(server, tool)) await this.listings.fetchAll();
-      const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
-      event = await engine.decide(call, this.approverFor(request.clientId), cancelled.signal);
+      if ('error' in decided) throw decided.error;
+      event = decided.event;
       if (cancelled.aborted && isForwarded(event.decision)) {
         event = { ...event, decision: 'rejected', reason: 'the client cancelled the call before it was forwarded' };
       }

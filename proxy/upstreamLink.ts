@@ -47,6 +47,10 @@ export class UpstreamLink {
    * the server before the stream its requests to the client would ride on.
    */
   private sessionUp: Promise<void> = Promise.resolve();
+  /** sessionUp has settled: a send need not wait for it. */
+  private sessionSettled = true;
+  /** Sends waiting in the queue below, not yet handed to the transport: later ones queue behind them. */
+  private queuedSends = 0;
   private starting: Promise<void> | undefined;
   private closed = false;
   private failures = 0;
@@ -78,16 +82,38 @@ export class UpstreamLink {
    * restart) nothing is sent until the upstream session is fully up; a restart waits for it too.
    */
   send(message: JSONRPCMessage): Promise<void> {
+    const transport = this.transport;
+    // The usual case, a running session with nothing queued before this message: straight to the
+    // transport, without the microtask hops of the queue below.
+    if (transport && this.sessionSettled && this.queuedSends === 0 && !this.starting && !isInitialized(message)) return transport.send(message);
     const previous = this.sessionUp;
+    this.queuedSends++;
     const sent = (async () => {
-      await previous;
-      await this.ensureStarted();
-      const transport = this.transport;
-      if (!transport) throw new Error(`upstream "${this.options.server}" is not running`);
-      if (isInitialized(message)) await this.deliverInitialized(transport, message);
-      else await transport.send(message);
+      let counted = true;
+      const issued = (): void => {
+        if (counted) this.queuedSends--;
+        counted = false;
+      };
+      try {
+        await previous;
+        await this.ensureStarted();
+        const running = this.transport;
+        if (!running) throw new Error(`upstream "${this.options.server}" is not running`);
+        const delivery = isInitialized(message) ? this.deliverInitialized(running, message) : running.send(message);
+        issued();
+        await delivery;
+      } finally {
+        issued();
+      }
     })();
-    if (isInitialized(message)) this.sessionUp = sent.catch(() => undefined);
+    if (isInitialized(message)) {
+      const up = sent.catch(() => undefined);
+      this.sessionUp = up;
+      this.sessionSettled = false;
+      void up.then(() => {
+        if (this.sessionUp === up) this.sessionSettled = true;
+      });
+    }
     return sent;
   }
 
