@@ -63,7 +63,7 @@ export class EmbeddedCounterStore implements CounterStore {
   private readonly idPrefix = randomBytes(6).toString('base64url');
   private sequence = 0;
   /** The claim this process is waiting to see in its replay (reserve is synchronous: one at a time). */
-  private awaited: { id: string; outcome?: ClaimOutcome } | undefined;
+  private awaited: { id: string; text: string; record: ClaimRecord; outcome?: ClaimOutcome } | undefined;
   private readonly healthListeners: Array<(health: StoreHealth) => void> = [];
   private down: string | undefined;
   private readonly buffer = Buffer.allocUnsafe(READ_CHUNK);
@@ -79,12 +79,13 @@ export class EmbeddedCounterStore implements CounterStore {
     const { unique, firstIndex } = uniqueChecks(checks);
     const id = `${this.idPrefix}${(++this.sequence).toString(36)}`;
     const record: ClaimRecord = { c: id, t: Math.floor(now), k: unique.map((check) => [check.key, check.windowMs, check.max]) };
-    const line = `\n${JSON.stringify(record)}\n`;
+    const text = JSON.stringify(record);
+    const line = `\n${text}\n`;
     try {
       // A claim that lands after a seal is ignored there and made again in the next generation.
       for (let attempt = 0; attempt < 8; attempt++) {
         const generation = this.open();
-        this.awaited = { id };
+        this.awaited = { id, text, record };
         if (writeSync(generation.fd, line) !== Buffer.byteLength(line)) throw new Error('the claim was not written whole (disk full?)');
         this.catchUp();
         const outcome = this.awaited.outcome;
@@ -279,10 +280,14 @@ export class EmbeddedCounterStore implements CounterStore {
   private apply(generation: OpenGeneration, line: string): void {
     if (generation.sealed) return;
     let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      return; // a torn line left by a process killed mid-write
+    // Our own claim, read back as written: the record it was made from, without parsing it again.
+    if (this.awaited?.text === line) record = this.awaited.record;
+    else {
+      try {
+        record = JSON.parse(line);
+      } catch {
+        return; // a torn line left by a process killed mid-write
+      }
     }
     if (record === null || typeof record !== 'object') return;
     const first = !generation.seenRecord;
