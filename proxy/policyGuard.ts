@@ -3,11 +3,11 @@
  * and its counters, the input schemas seen upstream, the audit sink and the event emitter.
  */
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CATALOG_FILE_NAME, driftOf, loadPolicyFile, PolicyEngine, type PinnedDefinition, type ToolDrift, type Approver, type CounterStore, type DecisionEvent, type LoadedPolicy, type StoreHealth, type ToolCatalog } from '../core';
 import { counterStoreSpec, openCounterStore, sameSpec, type CounterStoreSpec } from '../core/counterStores/openStore';
 import { escapeControl, type AuditSink } from './auditLog';
+import { FileWatch } from './fileWatch';
 import { UpstreamSchemas } from './upstreamSchemas';
 import type { ProxyHostEvents, UpstreamOutcome } from './host';
 import { writeStderr } from './stderrLine';
@@ -49,7 +49,7 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
   private catalog: ToolCatalog;
   /** Input schemas from upstream tools/list answers, by server: any session's answer serves all. */
   readonly upstreamSchemas = new UpstreamSchemas();
-  private watcher: FSWatcher | undefined;
+  private watcher: FileWatch | undefined;
   private reloadTimer: NodeJS.Timeout | undefined;
   private counterSpec: CounterStoreSpec | undefined;
 
@@ -183,23 +183,29 @@ export class PolicyGuard extends EventEmitter<ProxyHostEvents> {
     this.emit('problem', server === undefined ? { message } : { server, message });
   }
 
-  /** fs.watch on the folder survives editors that save by rename, which a file watch does not. */
+  /** Reloads when the policy or one of its catalogs changes (./fileWatch says how). */
   watch(): void {
     if (this.watcher) return;
-    const name = basename(this.policyPath);
-    this.watcher = watch(this.policyFolder, (_event, file) => {
-      // The policy, or a catalog beside it (accepting a changed tool rewrites its pin).
-      const catalogNames = this.loaded.catalogFiles.filter((path) => dirname(path) === this.policyFolder).map((path) => basename(path));
-      if (file !== null && file !== name && !catalogNames.includes(file) && file !== CATALOG_FILE_NAME) return;
-      clearTimeout(this.reloadTimer);
-      this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
-    });
-    this.watcher.on('error', (error) => this.reportProblem(`cannot watch the policy: ${error.message}`));
+    this.watcher = new FileWatch(
+      () => {
+        clearTimeout(this.reloadTimer);
+        this.reloadTimer = setTimeout(() => this.reload(), RELOAD_DEBOUNCE_MS);
+      },
+      (error) => this.reportProblem(`cannot watch the policy: ${error.message}`),
+    );
+    this.watchFilesOf(this.loaded);
+  }
+
+  /** The policy, its catalogs, and the default catalog beside it, which may appear later. */
+  private watchFilesOf(loaded: LoadedPolicy): void {
+    this.watcher?.set([this.policyPath, join(this.policyFolder, CATALOG_FILE_NAME), ...[...(this.options.catalogFiles ?? []), ...loaded.catalogFiles].map((path) => resolve(path))]);
   }
 
   /** A valid policy takes effect for the next call, counters kept; an invalid one changes nothing. */
   reload(): void {
     const loaded = loadPolicyFile(this.policyPath, this.options.catalogFiles ?? []);
+    // The catalogs the policy names now are the ones to watch from now on.
+    this.watchFilesOf(loaded);
     if (!loaded.compiled) {
       const errors = policyErrors(loaded);
       writeStderr(`mcp-policy: the changed policy has errors; the last good one stays in force:\n${errors.join('\n')}\n`);

@@ -1,6 +1,6 @@
 /** Editing the policy while the proxy runs: valid edits apply with counters kept, broken ones change nothing. */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { bin, connectThroughProxy, modes, tempFolder, textOf, waitFor, writePolicy } from './helpers';
@@ -34,9 +34,14 @@ for (const mode of modes) {
       writePolicy(folder, { version: '1', default: 'allow', tools: { echo: { action: 'deny', reason: 'switched off' } } });
       await eventually(async () => (await echo(proxied.client)).startsWith('[POLICY DENIED] echo: switched off'), 'echo to be denied');
 
+      // Saved as many editors save: a new file renamed over the old one.
+      writeFileSync(`${policyPath}.tmp`, JSON.stringify({ version: '1', default: 'allow', tools: { echo: { action: 'deny', reason: 'saved by rename' } } }));
+      renameSync(`${policyPath}.tmp`, policyPath);
+      await eventually(async () => (await echo(proxied.client)).startsWith('[POLICY DENIED] echo: saved by rename'), 'the policy saved by rename');
+
       writeFileSync(policyPath, '{ "version": "1", "default": "allow", "tools": { "echo": { } ');
       await waitFor(() => /the changed policy has errors/.test(proxied.stderr()), 5000, 'the reload error on stderr');
-      assert.match(await echo(proxied.client), /^\[POLICY DENIED\] echo: switched off/);
+      assert.match(await echo(proxied.client), /^\[POLICY DENIED\] echo: saved by rename/);
     });
   });
 }
