@@ -9,7 +9,6 @@
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from './jsonRpc';
-import { LineWriter } from './lineWriter';
 import { LineSplitter, MAX_LINE_BYTES, oversizedReply, readLine, type OversizedLine } from './stdioFraming';
 
 export class StdioDownstream implements Transport {
@@ -20,7 +19,6 @@ export class StdioDownstream implements Transport {
   onrefused?: (message: unknown, reason: string) => void;
 
   private readonly splitter: LineSplitter;
-  private readonly writer: LineWriter;
   private lineNumber = 0;
   private started = false;
   private closed = false;
@@ -37,7 +35,6 @@ export class StdioDownstream implements Transport {
       },
       maxLineBytes,
     );
-    this.writer = new LineWriter(output);
   }
 
   async start(): Promise<void> {
@@ -51,7 +48,10 @@ export class StdioDownstream implements Transport {
     this.output.on('error', this.onoutputError);
   }
 
-  /** The messages of one turn of the event loop leave in one write (./lineWriter says why). */
+  /**
+   * One write per message. Gathering the messages of one turn into one write was measured: it
+   * saves 0.8 write calls per relayed call with 16 in flight, but no CPU and no throughput.
+   */
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (this.closed || this.output.destroyed) return Promise.reject(new Error('the client has gone: stdout is closed'));
     let line: string;
@@ -60,13 +60,13 @@ export class StdioDownstream implements Transport {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.writer.write(line);
+    if (this.output.write(line)) return Promise.resolve();
+    return new Promise((resolve) => this.output.once('drain', resolve));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.writer.flush();
     this.input.off('data', this.ondata);
     this.input.off('end', this.onend);
     this.input.off('close', this.onend);

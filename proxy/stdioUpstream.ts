@@ -13,7 +13,6 @@ import type { ChildProcess } from 'node:child_process';
 import spawn from 'cross-spawn';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from './jsonRpc';
-import { LineWriter } from './lineWriter';
 import { LineSplitter, MAX_LINE_BYTES } from './stdioFraming';
 
 export interface StdioUpstreamOptions {
@@ -32,7 +31,6 @@ export class StdioUpstream implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
 
   private child: ChildProcess | undefined;
-  private writer: LineWriter | undefined;
   private readonly splitter = new LineSplitter({
     line: (text) => this.line(text),
     // As the SDK's transport does with a line over its read limit: the connection is given up,
@@ -51,7 +49,6 @@ export class StdioUpstream implements Transport {
     return new Promise((resolve, reject) => {
       const child = spawn(this.options.command, this.options.args, { env: this.options.env, cwd: this.options.cwd, stdio: ['pipe', 'pipe', 'inherit'], shell: false });
       this.child = child;
-      this.writer = new LineWriter(child.stdin!);
       child.on('error', (error) => {
         reject(error);
         this.onerror?.(error);
@@ -70,7 +67,8 @@ export class StdioUpstream implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || stdin.destroyed) return Promise.reject(new Error('the upstream process is not running'));
-    return this.writer!.write(`${JSON.stringify(message)}\n`);
+    if (stdin.write(`${JSON.stringify(message)}\n`)) return Promise.resolve();
+    return new Promise((resolve) => stdin.once('drain', resolve));
   }
 
   async close(): Promise<void> {
@@ -80,7 +78,6 @@ export class StdioUpstream implements Transport {
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const exited = (): Promise<void> => Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, EXIT_GRACE_MS).unref())]);
     try {
-      this.writer?.flush();
       child.stdin?.end();
     } catch {
       // already gone
