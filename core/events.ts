@@ -1,5 +1,6 @@
 import { getRandomValues } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import { isoTime } from './isoTime';
 
 export type Decision = 'allowed' | 'approved' | 'denied' | 'rate_limited' | 'invalid_arguments' | 'rejected';
 
@@ -60,7 +61,7 @@ export type DecisionFields = Omit<DecisionEvent, 'id' | 'time' | 'session' | 'gr
 export function newDecisionEvent(fields: DecisionFields): DecisionEvent {
   const now = Date.now();
   const { session, grant, client, ...rest } = fields;
-  const event: DecisionEvent = { id: newEventId(now), time: new Date(now).toISOString(), ...rest };
+  const event: DecisionEvent = { id: newEventId(now), time: isoTime(now), ...rest };
   if (session !== undefined) event.session = session;
   if (grant !== undefined) event.grant = grant;
   if (client !== undefined) event.client = client;

@@ -11,6 +11,7 @@ export * from './document';
 export * from './engine';
 export * from './events';
 export * from './glob';
+export * from './isoTime';
 export * from './jsonPath';
 export * from './model';
 export * from './risk';

@@ -19,7 +19,7 @@
  * failure through `onProblem`, so the client still gets its answer.
  */
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import type { DecisionEvent, ToolDrift } from '../core';
+import { isoTime, type DecisionEvent, type ToolDrift } from '../core';
 import type { UpstreamOutcome } from './host';
 
 export interface AuditSink {
@@ -73,7 +73,7 @@ export class FileAuditSink implements AuditSink {
     const upstream: DecisionEvent['upstream'] = { ok: outcome.ok, ms: outcome.ms };
     if (outcome.error !== undefined) upstream.error = outcome.error;
     try {
-      this.write({ id: event.id, time: new Date().toISOString(), server: event.server, tool: event.tool, decision: event.decision, upstream }, false);
+      this.write({ id: event.id, time: isoTime(), server: event.server, tool: event.tool, decision: event.decision, upstream }, false);
       return true;
     } catch (error) {
       try {
@@ -98,7 +98,7 @@ export class FileAuditSink implements AuditSink {
   drift(drift: ToolDrift & { enforced: boolean }): void {
     const { server, tool, kind, changes, pinned, live, reason, enforced } = drift;
     try {
-      this.write({ event: 'drift', time: new Date().toISOString(), server, tool, kind, changes, ...(pinned ? { pinned } : {}), ...(live ? { live } : {}), reason, enforced }, false);
+      this.write({ event: 'drift', time: isoTime(), server, tool, kind, changes, ...(pinned ? { pinned } : {}), ...(live ? { live } : {}), reason, enforced }, false);
     } catch (error) {
       try {
         this.onProblem(`the drift of ${server}/${tool} is not in the audit log: ${(error as Error).message}`);
