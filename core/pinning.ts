@@ -76,9 +76,31 @@ function sha256Hex(text: string): string {
 
 const digests = new WeakMap<object, string>();
 
+/** Digests being made elsewhere (catalogDigests.ts: a worker thread), each recorded by its settle. */
+const pendingDigests: Array<() => void> = [];
+
+/** `settle` records digests made elsewhere (recordDigest); it is called, once, on the next miss. */
+export function digestsPending(settle: () => void): void {
+  // Bounded: catalogs whose digests are never asked for (no pins) must not be kept alive here.
+  if (pendingDigests.length >= PENDING_LIMIT) pendingDigests.shift()!();
+  pendingDigests.push(settle);
+}
+
+const PENDING_LIMIT = 4;
+
+/** A digest made elsewhere by this very function, of a definition equal to `definition`. */
+export function recordDigest(definition: PinnedDefinition, digest: string): void {
+  digests.set(definition, digest);
+}
+
 export function definitionDigest(definition: PinnedDefinition): string {
-  const known = digests.get(definition);
+  let known = digests.get(definition);
   if (known) return known;
+  if (pendingDigests.length > 0) {
+    for (const settle of pendingDigests.splice(0)) settle();
+    known = digests.get(definition);
+    if (known) return known;
+  }
   const pinned = { name: definition.name, description: definition.description, inputSchema: definition.inputSchema, annotations: definition.annotations };
   const digest = `sha256:${sha256Hex(canonicalJson(pinned))}`;
   digests.set(definition, digest);
