@@ -4,8 +4,8 @@
  * definitions is one of the largest parts of a cold open, and nothing else in it needs them.
  * The catalog's text goes to the worker the moment it is read; the main thread parses it and the
  * policy meanwhile, and the first digest it misses (pinning.ts) waits for the worker's answer and
- * records the digests. The digests are the same function of the same text either way: when there
- * is no second core, no worker file, or no answer in time, the main thread makes them itself.
+ * records the digests. The digests are the same function of the same text either way: with fewer
+ * than four cores, no worker file, or no answer in time, the main thread makes them itself.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -14,6 +14,9 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { CatalogTool } from './catalog';
 import type { DigestAnswer, DigestRequest } from './catalogDigestWorker';
 import { digestsPending, recordDigest } from './pinning';
+
+/** Cores from which the worker has one to itself: the main thread, V8's helpers, the worker, and one for the editor. */
+const WORKER_CORES = 4;
 
 /** Past this the main thread stops waiting and digests itself (a stuck or starved worker). */
 const ANSWER_TIMEOUT_MS = 2_000;
@@ -46,8 +49,12 @@ export class CatalogDigests {
   /** Digests the worker made and the main thread recorded: what tests look at. */
   recorded = 0;
 
-  /** Off on a single core: the worker would only take turns with the main thread. */
-  constructor(private readonly enabled = cores() >= 2) {}
+  /**
+   * Off below WORKER_CORES: during a cold open V8's own helper threads (parallel scavenges,
+   * concurrent marking and compiling) already keep a second core busy, and on two cores the
+   * worker only took turns with them (bench/RESULTS.md: the same wall time, 110 ms more CPU).
+   */
+  constructor(private readonly enabled = cores() >= WORKER_CORES) {}
 
   /**
    * Starts digesting a catalog's text; `attach` is given the tools parsed from that same text

@@ -86,7 +86,7 @@ test('a catalog that changes gets the digests of its new text, never those of th
   });
 });
 
-test('without a worker (one core, or stopped) the main thread digests, with the same results', () => {
+test('without a worker (fewer than four cores, or stopped) the main thread digests, with the same results', () => {
   withFolder((folder) => {
     const file = pinnedCatalog();
     file.servers.fluentcrm!.tools[0]!.description = 'Changed.';
