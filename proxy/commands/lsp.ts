@@ -31,8 +31,9 @@ export const lspCommand: CommandSpec = {
     }
     // The server's heap flags (core/serverProcess.ts) only take effect when Node starts: it runs
     // in a process of its own, on this process's stdin and stdout (inherited, nothing relayed).
-    // It exits when the editor closes its stdin, as it does when started directly.
-    const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, '--stdio'], { stdio: 'inherit' });
+    // It exits when the editor closes its stdin, as it does when started directly. The arguments
+    // go along: the LSP library reads some from the command line (--clientProcessId=N).
+    const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, ...args], { stdio: 'inherit' });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
     return new Promise<number>((resolve) => {
       child.on('error', () => resolve(1));
