@@ -4,7 +4,8 @@
 // writes them as JSON to OUT when given (to compare diagnostics before and after a change).
 // node bench/probes/coldOpen.mjs [OUT] [-- NODE_ARGS...]   (after npm run build)
 // CALLGRIND=FILE runs the server under callgrind with instrumentation on only for the open:
-// a count of instructions that does not depend on the machine's load.
+// a count of instructions that does not depend on the machine's load, one file per thread
+// (FILE-01 is the main thread; with --single-threaded the others are worker threads).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,7 @@ const dash = process.argv.indexOf('--');
 const out = dash === 2 ? undefined : process.argv[2];
 const nodeArgs = dash >= 0 ? process.argv.slice(dash + 1) : [];
 const callgrind = process.env.CALLGRIND;
-const wrapper = callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${callgrind}`] : [];
+const wrapper = callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${callgrind}`] : [];
 const instrument = (on) => callgrind && execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(child.pid)], { stdio: 'ignore' });
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-cold-'));
