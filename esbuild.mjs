@@ -18,6 +18,8 @@ const entries = [
 ];
 const optional = [
   { entryPoints: ['server/main.ts'], outfile: 'dist/server.js' },
+  // The language server's pin digests, made on a worker thread beside dist/server.js (core/catalogDigests.ts).
+  { entryPoints: ['core/catalogDigestWorker.ts'], outfile: 'dist/catalogDigestWorker.js' },
   { entryPoints: ['examples/crm/server/main.ts'], outfile: 'dist/demo-crm-server.js', banner: { js: '#!/usr/bin/env node' } },
   { entryPoints: ['examples/crm/agent/main.ts'], outfile: 'dist/demo-agent.js' },
   { entryPoints: ['client/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },

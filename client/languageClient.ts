@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { LANGUAGE_SERVER_NODE_FLAGS } from '../core/serverProcess';
 import { POLICY_LANGUAGE } from './policyLanguage';
 
 /** The client id: also the settings prefix the client reads its trace level from (`mcpPolicy.trace.server`). */
@@ -13,8 +14,8 @@ const CLIENT_ID = 'mcpPolicy';
 export function createLanguageClient(context: vscode.ExtensionContext): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    run: { module, transport: TransportKind.ipc, options: { execArgv: [...LANGUAGE_SERVER_NODE_FLAGS] } },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: [...LANGUAGE_SERVER_NODE_FLAGS, '--nolazy', '--inspect=6019'] } },
   };
   // Only the policy language: VS Code's JSON tooling keeps every other JSON file to itself.
   const documentSelector = [

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { CatalogDigests, KeptTool } from './catalogDigests';
 import { dirname, resolve } from 'node:path';
 import { definitionDigest } from './pinning';
 import { classifyTool, type Risk, type RiskClass, type RiskSeverity, type ToolAnnotations } from './risk';
@@ -144,8 +145,11 @@ function isRisk(value: unknown): value is Risk {
  * that one bad server or tool neither hides the rest nor reaches the checks as `undefined`.
  * Throws only when the file cannot be read or is not JSON.
  */
-export function readCatalogFileChecked(path: string): { file: CatalogFile; problems: string[] } {
+export function readCatalogFileChecked(path: string, digests?: CatalogDigests): { file: CatalogFile; problems: string[] } {
   const text = readFileSync(path, 'utf8');
+  // The pin digests are made on a worker meanwhile (catalogDigests.ts), from the same text.
+  const attach = digests?.start(text);
+  const kept: KeptTool[] | undefined = attach ? [] : undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -176,9 +180,11 @@ export function readCatalogFileChecked(path: string): { file: CatalogFile; probl
       }
       if (!isRisk(raw.risk)) tool.risk = classifyTool(tool);
       tools.push(tool);
+      kept?.push({ server: name, index, tool });
     });
     servers[name] = { ...(isRecord(server.serverInfo) ? { serverInfo: server.serverInfo as CatalogServer['serverInfo'] } : {}), tools };
   }
+  if (attach && kept) attach(kept);
   return { file: { ...(parsed as object), version: '1', servers } as CatalogFile, problems };
 }
 
@@ -200,6 +206,7 @@ export function loadCatalog(
   policyPath: string,
   named: readonly string[] | undefined,
   extraFiles: readonly string[] = [],
+  digests?: CatalogDigests,
 ): { catalog: ToolCatalog; problems: CatalogLoadProblem[]; files: string[] } {
   const files: CatalogFile[] = [];
   const problems: CatalogLoadProblem[] = [];
@@ -207,7 +214,7 @@ export function loadCatalog(
   const defaultPath = resolve(dirname(resolve(policyPath)), CATALOG_FILE_NAME);
   for (const path of [...catalogPathsFor(policyPath, named), ...extraFiles.map((file) => resolve(file))]) {
     try {
-      const checked = readCatalogFileChecked(path);
+      const checked = readCatalogFileChecked(path, digests);
       files.push(checked.file);
       read.push(path);
       if (checked.problems.length > 0) problems.push({ file: path, message: summarize(checked.problems) });

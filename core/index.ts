@@ -1,6 +1,7 @@
 export * from './analyze';
 export * from './argumentValidation';
 export * from './catalog';
+export * from './catalogDigests';
 export * from './clock';
 export * from './compile';
 export * from './counters';

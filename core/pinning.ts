@@ -18,11 +18,30 @@ export interface PinnedDefinition {
 const PINNED_FIELDS = ['description', 'inputSchema', 'annotations'] as const;
 type PinnedField = (typeof PINNED_FIELDS)[number];
 
+/** Strings JSON.stringify writes as they are between quotes: no quote, backslash, control character or surrogate. */
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/** Keys repeat across a catalog's schemas ("type", "properties", …): each is quoted once. */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_LIMIT = 10_000;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(key);
+    if (quotedKeys.size >= QUOTED_KEYS_LIMIT) quotedKeys.clear();
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
 /**
  * JSON with object keys sorted at every depth, so the digest does not depend on key order.
- * Built by plain loops: the editor digests every catalog tool when it opens a policy.
+ * Built by plain loops, with plain strings and keys quoted without a call into JSON.stringify:
+ * the editor digests every catalog tool when it opens a policy.
  */
 function canonicalJson(value: unknown): string {
+  if (typeof value === 'string') return PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
   if (typeof value !== 'object' || value === null) return JSON.stringify(value ?? null);
   if (Array.isArray(value)) {
     let out = '[';
@@ -42,7 +61,7 @@ function canonicalJson(value: unknown): string {
   for (const key of keys) {
     const inner = record[key];
     if (inner === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(inner)}`;
+    out += `${first ? '' : ','}${quotedKey(key)}:${canonicalJson(inner)}`;
     first = false;
   }
   return `${out}}`;
@@ -57,9 +76,31 @@ function sha256Hex(text: string): string {
 
 const digests = new WeakMap<object, string>();
 
+/** Digests being made elsewhere (catalogDigests.ts: a worker thread), each recorded by its settle. */
+const pendingDigests: Array<() => void> = [];
+
+/** `settle` records digests made elsewhere (recordDigest); it is called, once, on the next miss. */
+export function digestsPending(settle: () => void): void {
+  // Bounded: catalogs whose digests are never asked for (no pins) must not be kept alive here.
+  if (pendingDigests.length >= PENDING_LIMIT) pendingDigests.shift()!();
+  pendingDigests.push(settle);
+}
+
+const PENDING_LIMIT = 4;
+
+/** A digest made elsewhere by this very function, of a definition equal to `definition`. */
+export function recordDigest(definition: PinnedDefinition, digest: string): void {
+  digests.set(definition, digest);
+}
+
 export function definitionDigest(definition: PinnedDefinition): string {
-  const known = digests.get(definition);
+  let known = digests.get(definition);
   if (known) return known;
+  if (pendingDigests.length > 0) {
+    for (const settle of pendingDigests.splice(0)) settle();
+    known = digests.get(definition);
+    if (known) return known;
+  }
   const pinned = { name: definition.name, description: definition.description, inputSchema: definition.inputSchema, annotations: definition.annotations };
   const digest = `sha256:${sha256Hex(canonicalJson(pinned))}`;
   digests.set(definition, digest);

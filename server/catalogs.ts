@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { catalogPathsFor, loadCatalog, ToolCatalog, type CatalogLoadProblem } from '../core';
+import { CatalogDigests, catalogPathsFor, loadCatalog, ToolCatalog, type CatalogLoadProblem } from '../core';
 
 export interface CatalogState {
   catalog: ToolCatalog;
@@ -19,6 +19,14 @@ export class CatalogStore {
   private readonly cache = new Map<string, CatalogState>();
   private generationCount = 0;
 
+  /** `digests`: where pin digests are made ahead of the checks (a worker thread; see core/catalogDigests.ts). */
+  constructor(private readonly digests: CatalogDigests = new CatalogDigests()) {}
+
+  /** Readies what the first catalog read uses (the digest worker), before any policy is opened. */
+  prepare(): void {
+    this.digests.prepare();
+  }
+
   get generation(): number {
     return this.generationCount;
   }
@@ -29,7 +37,7 @@ export class CatalogStore {
     const key = `${resolve(policyPath, '..')}\u0000${named.join('\u0000')}`;
     let state = this.cache.get(key);
     if (!state) {
-      const { catalog, problems } = loadCatalog(policyPath, named);
+      const { catalog, problems } = loadCatalog(policyPath, named, [], this.digests);
       state = { catalog, problems, watched: catalogPathsFor(policyPath, named) };
       this.cache.set(key, state);
     }

@@ -44,6 +44,7 @@ export function startServer(): void {
 
 function wire(connection: Connection): void {
   const catalogs = new CatalogStore();
+  catalogs.prepare();
   const policies = new PolicyDocuments(catalogs);
   // Edits are passed on so that typing inside a string needs no new parse of a large policy.
   const documents = new TextDocuments<TextDocument>({

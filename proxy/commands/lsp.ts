@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { LANGUAGE_SERVER_NODE_FLAGS } from '../../core/serverProcess';
 import { UsageError, type CommandSpec } from '../cliSupport';
 
 interface LanguageServerModule {
@@ -20,9 +22,22 @@ export const lspCommand: CommandSpec = {
   summary: 'run the language server for any LSP client',
   async run(args) {
     if (!args.includes('--stdio')) throw new UsageError('only --stdio is supported');
-    // Loaded at run time so the CLI does not carry a second copy of the server.
-    const server = require(serverEntry()) as LanguageServerModule;
-    server.startServer();
-    return new Promise<number>(() => undefined);
+    const entry = serverEntry();
+    if (LANGUAGE_SERVER_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
+      // Loaded at run time so the CLI does not carry a second copy of the server.
+      const server = require(entry) as LanguageServerModule;
+      server.startServer();
+      return new Promise<number>(() => undefined);
+    }
+    // The server's heap flags (core/serverProcess.ts) only take effect when Node starts: it runs
+    // in a process of its own, on this process's stdin and stdout (inherited, nothing relayed).
+    // It exits when the editor closes its stdin, as it does when started directly. The arguments
+    // go along: the LSP library reads some from the command line (--clientProcessId=N).
+    const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, ...args], { stdio: 'inherit' });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+    return new Promise<number>((resolve) => {
+      child.on('error', () => resolve(1));
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    });
   },
 };

@@ -48,3 +48,14 @@ test('a digest stays the one earlier versions wrote: catalogs pinned before keep
   const sparse = { name: 'n', description: undefined, inputSchema: { a: undefined, b: [undefined] }, annotations: undefined };
   assert.equal(definitionDigest(sparse), 'sha256:13321d725f487f95a515dd323ccb280c65462367b6621f04cc52f2a0e55ac912');
 });
+
+test('strings that JSON escapes keep their digest: quotes, backslashes, control characters, lone surrogates', () => {
+  // Digests made by the earlier canonical JSON, which quoted every string with JSON.stringify.
+  const tool = {
+    name: 'lone \ud800 and \udfff, tab\t, nul\u0000, del\u007f, back\\slash, quote"',
+    description: 'line\nbreak \u2028 \u001f',
+    inputSchema: { type: 'object', 'k"ey': { '\u0001': 'x' }, properties: { é: { description: '\ud83d' } } },
+    annotations: { title: '\\u0041' },
+  };
+  assert.equal(definitionDigest(tool), 'sha256:881383b11542ab6bfa5a25c2791a75b4c287cc2ef1383eaf3889107d96aa0c3f');
+});

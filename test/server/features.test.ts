@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { CodeAction, CompletionItem, CompletionList, Diagnostic, DocumentSymbol, Hover, MarkupContent, TextEdit } from 'vscode-languageserver/node';
+import { LANGUAGE_SERVER_NODE_FLAGS } from '../../core/serverProcess';
 import { applyTextEdits, cliBuilt, fluentCrmWorkspace, LspClient, positionAt, PULL, PUSH, rangeOf } from './lspClient';
 
 const workspace = fluentCrmWorkspace();
@@ -319,5 +321,31 @@ describe('mcp-policy lsp --stdio', () => {
     } finally {
       await client.stop();
     }
+  });
+
+  it("runs the server with its heap flags (core/serverProcess.ts), and ends when the server does", { skip: (!cliBuilt() && 'dist/ is not built (node esbuild.mjs)') || (!existsSync('/proc/self/stat') && 'needs /proc') }, async () => {
+    const client = await LspClient.start({ capabilities: PULL, entry: 'cli' });
+    let server: number | undefined;
+    try {
+      const cli = client.child.pid!;
+      // The CLI's child is the server: Node started with the flags, on dist/server.js.
+      for (const entry of readdirSync('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+          if (ppid === cli) server = Number(entry);
+        } catch {
+          // The process ended meanwhile.
+        }
+      }
+      assert.ok(server !== undefined, 'the CLI started the server in a process of its own');
+      const args = readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0');
+      for (const flag of LANGUAGE_SERVER_NODE_FLAGS) assert.ok(args.includes(flag), `${flag} in ${args.join(' ')}`);
+      assert.ok(args.some((arg) => arg.endsWith('server.js')) && args.includes('--stdio'), args.join(' '));
+    } finally {
+      await client.stop();
+    }
+    assert.equal(client.exited, 0, 'shutdown then exit: the CLI exits 0 with the server');
+    assert.ok(server !== undefined && !existsSync(`/proc/${server}`), 'the server is gone too');
   });
 });
