@@ -18,6 +18,7 @@ import { failClosedEvent, firstText, progressTokenOf, upstreamFailureResult } fr
 import { auditRefusedCall, refusedCallReason } from './refusedCalls';
 import { writeStderr } from './stderrLine';
 import { SessionListings } from './sessionListings';
+import { settle, type Settled } from './settle';
 import { UpstreamLink } from './upstreamLink';
 
 export interface SessionIdentity {
@@ -136,7 +137,7 @@ export class SessionRelay {
         }
         if (method === 'initialize') this.noteInitialize(params);
         if (method === 'tools/call') {
-          void this.decideToolCall(raw, admitted, params);
+          this.decideToolCall(raw, admitted, params);
           return;
         }
         if (method === 'tools/list') admitted.data.firstPage = params?.cursor === undefined;
@@ -206,28 +207,20 @@ export class SessionRelay {
     const cancelled = new Cancellation();
     request.data.deciding = cancelled;
     const call = { server, tool, arguments: params!.arguments, session, grant, ...(this.client ? { client: this.client } : {}) };
-    let pending: DecisionEvent | Promise<DecisionEvent>;
-    try {
-      const decide = (): DecisionEvent | Promise<DecisionEvent> => this.guard.engine.decideNow(call, this.approverFor(request.clientId), cancelled.signal);
-      pending = this.guard.mustFetchListing(server, tool) ? this.listings.fetchAll().then(decide) : decide();
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    if (pending instanceof Promise) {
-      pending.then(
-        (event) => this.actOnDecision(raw, request, cancelled, { event }, tool),
-        (error: unknown) => this.actOnDecision(raw, request, cancelled, { error }, tool),
-      );
-    } else this.actOnDecision(raw, request, cancelled, { event: pending }, tool);
+    const decide = (): DecisionEvent | Promise<DecisionEvent> => this.guard.engine.decideNow(call, this.approverFor(request.clientId), cancelled.signal);
+    settle(
+      () => (this.guard.mustFetchListing(server, tool) ? this.listings.fetchAll().then(decide) : decide()),
+      (decided) => this.actOnDecision(raw, request, cancelled, decided, tool),
+    );
   }
 
   /** `decided` is the decision, or what was thrown while deciding. */
-  private actOnDecision(raw: JSONRPCMessage, request: Request, cancelled: Cancellation, decided: { event: DecisionEvent } | { error: unknown }, tool: string): void {
+  private actOnDecision(raw: JSONRPCMessage, request: Request, cancelled: Cancellation, decided: Settled<DecisionEvent>, tool: string): void {
     const { server, session } = this.identity;
     let event: DecisionEvent;
     try {
       if ('error' in decided) throw decided.error;
-      event = decided.event;
+      event = decided.value;
       if (cancelled.aborted && isForwarded(event.decision)) {
         event = { ...event, decision: 'rejected', reason: 'the client cancelled the call before it was forwarded' };
       }
