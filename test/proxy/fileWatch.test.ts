@@ -37,29 +37,27 @@ function watching(t: TestContext, paths: string[]): { changes: string[]; waitFor
 
 const pause = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
-test('an edit in place is reported, and so is the next one', async (t) => {
-  const policy = join(folder(t), 'mcp-policy.json');
-  writeFileSync(policy, '{}');
-  const { waitFor } = watching(t, [policy]);
-  writeFileSync(policy, '{ "version": "1" }');
-  await waitFor(policy, 1);
-  await pause(100);
-  writeFileSync(policy, '{ "version": "1", "default": "deny" }');
-  await waitFor(policy, 2);
-});
+const saves: Record<string, (path: string, text: string) => void> = {
+  'an edit in place': (path, text) => writeFileSync(path, text),
+  // How many editors save: a new file renamed over the old one.
+  'a save by rename': (path, text) => {
+    writeFileSync(`${path}.tmp`, text);
+    renameSync(`${path}.tmp`, path);
+  },
+};
 
-test('a save by rename is reported, and edits after it still are', async (t) => {
-  const dir = folder(t);
-  const policy = join(dir, 'mcp-policy.json');
-  writeFileSync(policy, '{}');
-  const { waitFor } = watching(t, [policy]);
-  writeFileSync(join(dir, 'mcp-policy.json.tmp'), '{ "version": "1" }');
-  renameSync(join(dir, 'mcp-policy.json.tmp'), policy);
-  await waitFor(policy, 1);
-  await pause(100);
-  writeFileSync(policy, '{ "version": "1", "default": "deny" }');
-  await waitFor(policy, 2);
-});
+for (const [name, save] of Object.entries(saves)) {
+  test(`${name} is reported, and an edit after it still is`, async (t) => {
+    const policy = join(folder(t), 'mcp-policy.json');
+    writeFileSync(policy, '{}');
+    const { waitFor } = watching(t, [policy]);
+    save(policy, '{ "version": "1" }');
+    await waitFor(policy, 1);
+    await pause(100);
+    writeFileSync(policy, '{ "version": "1", "default": "deny" }');
+    await waitFor(policy, 2);
+  });
+}
 
 test('a file that does not exist yet is reported when it appears; one deleted, when it is back', async (t) => {
   const dir = folder(t);
