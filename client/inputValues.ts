@@ -6,6 +6,7 @@ import type { Policy } from '../core/model';
 import { backupPath } from '../proxy/clientConfigs/wrapConfig';
 import { inputIds, inputVariable, supplyInputs } from '../proxy/upstreamReferences';
 import { workspaceMcpConfig } from './guardState';
+import { setOwn } from '../core/ownRecord';
 
 const SECRET_PREFIX = 'mcpPolicy.input.';
 
@@ -57,7 +58,7 @@ export async function inputValues(secrets: vscode.SecretStorage, upstreams: unkn
       if (value === undefined) return undefined;
       await secrets.store(SECRET_PREFIX + id, value);
     }
-    values[id] = value;
+    setOwn(values, id, value);
   }
   supplyInputs(values);
   return values;

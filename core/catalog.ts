@@ -3,6 +3,7 @@ import type { CatalogDigests, KeptTool } from './catalogDigests';
 import { dirname, resolve } from 'node:path';
 import { definitionDigest } from './pinning';
 import { classifyTool, type Risk, type RiskClass, type RiskSeverity, type ToolAnnotations } from './risk';
+import { setOwn } from './ownRecord';
 
 export interface CatalogTool {
   name: string;
@@ -182,7 +183,7 @@ export function readCatalogFileChecked(path: string, digests?: CatalogDigests): 
       tools.push(tool);
       kept?.push({ server: name, index, tool });
     });
-    servers[name] = { ...(isRecord(server.serverInfo) ? { serverInfo: server.serverInfo as CatalogServer['serverInfo'] } : {}), tools };
+    setOwn(servers, name, { ...(isRecord(server.serverInfo) ? { serverInfo: server.serverInfo as CatalogServer['serverInfo'] } : {}), tools });
   }
   if (attach && kept) attach(kept);
   return { file: { ...(parsed as object), version: '1', servers } as CatalogFile, problems };

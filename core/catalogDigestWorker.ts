@@ -5,6 +5,7 @@
  */
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { definitionDigest } from './pinning';
+import { setOwn } from './ownRecord';
 
 export interface DigestRequest {
   id: number;
@@ -28,12 +29,12 @@ export function catalogTextDigests(text: string): Record<string, string[]> {
   if (!isRecord(parsed) || !isRecord(parsed.servers)) return servers;
   for (const [name, server] of Object.entries(parsed.servers)) {
     if (!isRecord(server) || !Array.isArray(server.tools)) continue;
-    servers[name] = server.tools.map((raw: unknown) => {
+    setOwn(servers, name, server.tools.map((raw: unknown) => {
       // Only a stored pin is compared with its definition on open (pinDriftChecks.ts).
       if (!isRecord(raw) || typeof raw.name !== 'string' || raw.name.length === 0 || typeof raw.digest !== 'string') return '';
       const tool = isRecord(raw.inputSchema) ? raw : { ...raw, inputSchema: { type: 'object' } };
       return definitionDigest(tool as unknown as { name: string });
-    });
+    }));
   }
   return servers;
 }

@@ -1,6 +1,7 @@
 import { getRandomValues } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { isoTime } from './isoTime';
+import { setOwn } from './ownRecord';
 
 export type Decision = 'allowed' | 'approved' | 'denied' | 'rate_limited' | 'invalid_arguments' | 'rejected';
 
@@ -76,7 +77,7 @@ export function redact(value: unknown, matchers: ReadonlyArray<(key: string) => 
   if (Array.isArray(value)) return value.map((item) => redact(item, matchers));
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    out[key] = matchers.some((matches) => matches(key)) ? REDACTED : redact(inner, matchers);
+    setOwn(out, key, matchers.some((matches) => matches(key)) ? REDACTED : redact(inner, matchers));
   }
   return out;
 }

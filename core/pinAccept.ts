@@ -8,6 +8,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { CatalogServer, CatalogTool } from './catalog';
 import { definitionDigest, type PinnedDefinition } from './pinning';
 import { classifyTool, type ToolAnnotations } from './risk';
+import { setOwn } from './ownRecord';
 
 /** A catalog file as JSON: only `servers.S.tools` is looked at, the rest is written back as it was. */
 type CatalogJson = Record<string, unknown> & { servers?: Record<string, Partial<CatalogServer> & Record<string, unknown>> };
@@ -41,7 +42,7 @@ export function acceptDefinition(catalog: CatalogJson, server: string, tool: str
     if (at >= 0) tools[at] = entry;
     else tools.push(entry);
   }
-  servers[server] = { ...section, tools };
+  setOwn(servers, server, { ...section, tools });
   return { ...catalog, servers };
 }
 

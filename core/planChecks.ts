@@ -5,6 +5,7 @@ import { formatJsonPath, type JsonPath } from './jsonPath';
 import { DEFAULT_ACTION, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
 import { catalogRiskSource, isSelectorKey } from './riskSelector';
+import { setOwn } from './ownRecord';
 
 /** What resolving one catalog tool through the rules says, for the shadowed and risky checks. */
 export interface ToolOutcome {
@@ -63,7 +64,7 @@ function frameOf(policy: Policy): string {
   const servers: Record<string, unknown> = {};
   for (const [server, section] of Object.entries(policy.servers ?? {})) {
     const { tools, ...rest } = section;
-    servers[server] = rest;
+    setOwn(servers, server, rest);
     for (const [key, rule] of Object.entries(tools ?? {})) if (isSelectorKey(key)) selectors.push([server, key, meaning(rule)]);
   }
   for (const [key, rule] of Object.entries(policy.tools ?? {})) if (isSelectorKey(key)) selectors.push(['', key, meaning(rule)]);
@@ -165,12 +166,12 @@ function compileFor(policy: Policy, catalog: ToolCatalog, names: ReadonlySet<str
     const kept: Record<string, Rule> = {};
     for (const [key, rule] of Object.entries(tools ?? {})) {
       const keep = isSelectorKey(key) || (isGlobPattern(key) ? list.some((name) => compileGlob(key).matches(name)) : names.has(key));
-      if (keep) kept[key] = rule;
+      if (keep) setOwn(kept, key, rule);
     }
     return kept;
   };
   const servers: NonNullable<Policy['servers']> = {};
-  for (const [server, section] of Object.entries(policy.servers ?? {})) servers[server] = { ...section, tools: relevant(section.tools) };
+  for (const [server, section] of Object.entries(policy.servers ?? {})) setOwn(servers, server, { ...section, tools: relevant(section.tools) });
   const compiled = new CompiledPolicy({ ...policy, tools: relevant(policy.tools), servers });
   compiled.setToolRisk(catalogRiskSource(catalog));
   return compiled;

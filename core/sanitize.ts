@@ -1,4 +1,5 @@
 import { DEFAULT_REDACT, type Action, type AllTools, type Limit, type Policy, type Rule, type ServerSection, type Upstream } from './model';
+import { setOwn } from './ownRecord';
 
 /**
  * The well-formed parts of a policy that may still have schema errors, so that semantic
@@ -29,7 +30,7 @@ export function sanitizePolicy(value: unknown): Policy | undefined {
       if (serverAllTools) server.all_tools = serverAllTools;
       const serverTools = sanitizeTools(section.tools);
       if (serverTools) server.tools = serverTools;
-      policy.servers[name] = server;
+      setOwn(policy.servers, name, server);
     }
   }
   const catalog = strings(value.catalog);
@@ -77,7 +78,7 @@ function sanitizeTools(value: unknown): Record<string, Rule> | undefined {
     if (limits) rule.limits = limits;
     if (typeof raw.validate_input === 'boolean') rule.validate_input = raw.validate_input;
     if (isObject(raw.arguments)) rule.arguments = raw.arguments;
-    tools[key] = rule;
+    setOwn(tools, key, rule);
   }
   return tools;
 }

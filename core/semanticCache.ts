@@ -6,6 +6,7 @@ import type { Policy, Rule } from './model';
 import { ToolOutcomes } from './planChecks';
 import { RuleFacts } from './ruleFacts';
 import { semanticChecks, type SemanticMemo } from './semanticChecks';
+import { setOwn } from './ownRecord';
 
 type Remembered = Omit<PolicyDiagnostic, 'range'> & { part: 'key' | 'value' };
 
@@ -47,13 +48,13 @@ function withoutReasons(tools: Record<string, Rule> | undefined): Record<string,
   const out: Record<string, Rule> = {};
   for (const [name, rule] of Object.entries(tools)) {
     const { reason: _reason, ...meaning } = rule;
-    out[name] = meaning;
+    setOwn(out, name, meaning);
   }
   return out;
 }
 
 function meaningKey(policy: Policy): string {
   const servers: Policy['servers'] = {};
-  for (const [name, section] of Object.entries(policy.servers ?? {})) servers[name] = { ...section, tools: withoutReasons(section.tools) ?? {} };
+  for (const [name, section] of Object.entries(policy.servers ?? {})) setOwn(servers, name, { ...section, tools: withoutReasons(section.tools) ?? {} });
   return JSON.stringify({ ...policy, tools: withoutReasons(policy.tools), servers });
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { ToolCatalog } from './catalog';
 import type { Policy, Rule, ServerSection } from './model';
+import { setOwn } from './ownRecord';
 
 /**
  * The starting recipe, shared by Create Policy from Catalog, Guard These Servers and
@@ -34,7 +35,7 @@ export function startingPolicy(catalog: ToolCatalog, catalogFiles: readonly stri
       }
     }
     const upstream = current?.servers?.[name]?.upstream;
-    servers[name] = { ...(upstream ? { upstream } : {}), tools };
+    setOwn(servers, name, { ...(upstream ? { upstream } : {}), tools });
   }
   const folder = path.dirname(target);
   return {

@@ -4,6 +4,7 @@
  * changed description does not also accept a change nobody has looked at yet.
  */
 import type { CatalogFile, CatalogServer, CatalogTool } from '../core';
+import { setOwn } from '../core/ownRecord';
 
 export interface AcceptResult {
   /** The servers' entries to write: the previous pins with the accepted tools replaced. */
@@ -40,7 +41,7 @@ export function acceptTools(previous: CatalogFile | undefined, captured: Record<
     }
     // A server pinned before keeps its serverInfo; one first seen takes the live one.
     const serverInfo = pinned?.serverInfo ?? live.serverInfo;
-    servers[server] = { ...(serverInfo ? { serverInfo } : {}), tools };
+    setOwn(servers, server, { ...(serverInfo ? { serverInfo } : {}), tools });
   }
   return { servers, accepted, unknown: names.filter((name) => !found.has(name)) };
 }

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { CatalogFile, CatalogServer } from '../core';
+import { setOwn } from '../core/ownRecord';
 
 export interface CatalogDocument extends CatalogFile {
   $schema?: string;
@@ -29,7 +30,7 @@ export function writeCatalog(path: string, captured: Record<string, CatalogServe
   const kept: string[] = [];
   for (const [name, server] of Object.entries(previous?.servers ?? {})) {
     if (captured[name]) continue;
-    servers[name] = server;
+    setOwn(servers, name, server);
     kept.push(name);
   }
   Object.assign(servers, captured);

@@ -1,4 +1,5 @@
 import { isUrlUpstream, type Upstream } from '../core/model';
+import { setOwn } from '../core/ownRecord';
 
 /**
  * Secrets stay out of the policy: an upstream's strings may hold `${env:NAME}` (or
@@ -67,7 +68,7 @@ export function resolveUpstreamReferences(upstream: Upstream, where: string, env
   const record = (values: Record<string, string> | undefined, field: string): Record<string, string> | undefined => {
     if (!values) return undefined;
     const resolved: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values)) resolved[key] = typeof value === 'string' ? resolveText(value, `${where}.${field}.${key}`, env) : value;
+    for (const [key, value] of Object.entries(values)) setOwn(resolved, key, typeof value === 'string' ? resolveText(value, `${where}.${field}.${key}`, env) : value);
     return resolved;
   };
   if (isUrlUpstream(upstream)) {

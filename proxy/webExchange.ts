@@ -6,6 +6,7 @@
  * anything: about 1 ms on every call. Here headers and each chunk go out as they come.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setOwn } from '../core/ownRecord';
 
 export function toWebRequest(req: IncomingMessage): Request {
   const headers = new Headers();
@@ -18,7 +19,7 @@ export function toWebRequest(req: IncomingMessage): Request {
 export function headersOf(response: Response): Record<string, string> {
   const out: Record<string, string> = {};
   response.headers.forEach((value, name) => {
-    out[name] = value;
+    setOwn(out, name, value);
   });
   return out;
 }

@@ -6,6 +6,7 @@ import type { AnalyzedPolicy } from './documents';
 import { addPropertiesEdits, setValueEdits } from './edits';
 import { identifierFixes } from './identifierFixes';
 import { rulePath } from './policyPaths';
+import { setOwn } from '../core/ownRecord';
 
 /** The limit the issue recommends for a risky tool: 10 calls a minute per client credential. */
 export const RECOMMENDED_LIMIT = { window: 'minute', max: 10, scope: 'grant' } as const;
@@ -139,7 +140,7 @@ function rulesAt(policy: AnalyzedPolicy, section: JsonPath): Record<string, unkn
   const out: Record<string, unknown> = {};
   for (const property of node?.type === 'object' ? (node.children ?? []) : []) {
     const key = property.children?.[0]?.value;
-    if (typeof key === 'string') out[key] = true;
+    if (typeof key === 'string') setOwn(out, key, true);
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import type { Upstream } from '../../core';
 import { inputVariable } from '../upstreamReferences';
 import type { ClientId } from './formats';
+import { setOwn } from '../../core/ownRecord';
 
 /** The launcher's file name: an entry whose command ends in it and runs `proxy … --server S` is already guarded. */
 export const LAUNCHER_NAME = 'mcp-policy';
@@ -43,8 +44,8 @@ function stringRecord(value: unknown, field: string, notes: string[]): Record<st
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`"${field}" must be an object of strings`);
   const result: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
-    if (typeof item === 'string') result[key] = item;
-    else if (typeof item === 'number' || typeof item === 'boolean') result[key] = String(item);
+    if (typeof item === 'string') setOwn(result, key, item);
+    else if (typeof item === 'number' || typeof item === 'boolean') setOwn(result, key, String(item));
     else notes.push(`${field}.${key} is not a string and was left out`);
   }
   return result;
@@ -101,7 +102,7 @@ export function policyUpstream(entry: unknown, context: EntryContext): PolicyUps
     const args = ((raw.args as string[] | undefined) ?? []).map(convert);
     const env = stringRecord(raw.env, 'env', notes);
     const policyEnv: Record<string, string> = {};
-    for (const [key, value] of Object.entries(env ?? {})) policyEnv[key] = keepSecret(key, convert(value), key);
+    for (const [key, value] of Object.entries(env ?? {})) setOwn(policyEnv, key, keepSecret(key, convert(value), key));
     if (typeof raw.envFile === 'string') notes.push(`envFile ${raw.envFile} is not read: set its variables in the environment, or as \${env:…} in servers.*.upstream.env`);
     const command = convert(raw.command);
     const upstream: Upstream = { command, ...(args.length > 0 ? { args } : {}), ...(Object.keys(policyEnv).length > 0 ? { env: policyEnv } : {}) };
@@ -117,7 +118,7 @@ export function policyUpstream(entry: unknown, context: EntryContext): PolicyUps
     const headers = stringRecord(raw.headers, 'headers', notes);
     const policyHeaders: Record<string, string> = {};
     for (const [key, value] of Object.entries(headers ?? {})) {
-      policyHeaders[key] = keepSecret(key, convert(value), `MCP_POLICY_HEADER_${key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`);
+      setOwn(policyHeaders, key, keepSecret(key, convert(value), `MCP_POLICY_HEADER_${key.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}`));
     }
     const upstream: Upstream = { url: convert(url), ...(Object.keys(policyHeaders).length > 0 ? { headers: policyHeaders } : {}) };
     for (const text of [upstream.url, ...Object.values(policyHeaders)]) passInputs(text);

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:
 import { applyEdits, modify, type FormattingOptions, type JSONPath } from 'jsonc-parser';
 import { parseConfigText, readClientConfig, type ConfigServer, type ReadOptions } from './readConfig';
 import { isWrappedEntry, TRANSPORT_KEYS } from './serverEntry';
+import { setOwn } from '../../core/ownRecord';
 
 /** The backup beside a wrapped file: what `unwrap` restores from. */
 export function backupPath(file: string): string {
@@ -50,7 +51,7 @@ export function wrappedEntry(original: ConfigServer, launcher: string, policy: s
   entry.command = launcher;
   entry.args = ['proxy', policy, '--server', server];
   if (Object.keys(original.clientEnv).length > 0) entry.env = { ...original.clientEnv };
-  for (const [key, value] of Object.entries(raw)) if (!TRANSPORT_KEYS.has(key)) entry[key] = value;
+  for (const [key, value] of Object.entries(raw)) if (!TRANSPORT_KEYS.has(key)) setOwn(entry, key, value);
   return entry;
 }
 

@@ -12,6 +12,7 @@ import { describeUpstream, discoverConfigs, nameServers, readConfigs, relativeTo
 import type { ConfigServer } from '../clientConfigs/readConfig';
 import { resolveUpstreamReferences } from '../upstreamReferences';
 import { refreshLauncher } from '../launcher';
+import { setOwn } from '../../core/ownRecord';
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 export const DEFAULT_POLICY_NAME = 'mcp-policy.json';
@@ -120,7 +121,7 @@ async function choose(listed: ConfigServer[], names: readonly string[] | undefin
 /** The upstream with what the client file supplies (credentials it holds in clear) resolved, for the catalog run. */
 function catalogUpstream(server: ConfigServer, name: string): ReturnType<typeof resolveUpstreamReferences> {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const [key, value] of Object.entries(server.clientEnv)) if (!value.includes('${input:')) env[key] = value;
+  for (const [key, value] of Object.entries(server.clientEnv)) if (!value.includes('${input:')) setOwn(env, key, value);
   return resolveUpstreamReferences(server.upstream!, `servers.${name}.upstream`, env);
 }
 
@@ -136,7 +137,7 @@ export async function writeStartingPolicy(chosen: readonly ConfigServer[], out: 
   for (const [server, name] of names) {
     if (byName.has(name)) continue;
     byName.set(name, server);
-    sections[name] = { upstream: relativeToPolicy(server.upstream!, folder) };
+    setOwn(sections, name, { upstream: relativeToPolicy(server.upstream!, folder) });
   }
   const captured: Record<string, CatalogServer> = {};
   const failed: string[] = [];
@@ -144,8 +145,9 @@ export async function writeStartingPolicy(chosen: readonly ConfigServer[], out: 
   await Promise.all(
     [...byName].filter(() => timeoutMs > 0).map(async ([name, server]) => {
       try {
-        captured[name] = await captureCatalog(catalogUpstream(server, name), { defaultCwd: folder, timeoutMs });
-        process.stdout.write(`${name}: ${captured[name].tools.length} tools\n`);
+        const catalog = await captureCatalog(catalogUpstream(server, name), { defaultCwd: folder, timeoutMs });
+        setOwn(captured, name, catalog);
+        process.stdout.write(`${name}: ${catalog.tools.length} tools\n`);
       } catch (error) {
         failed.push(name);
         process.stderr.write(`mcp-policy init: ${name}: catalog failed: ${(error as Error).message}\n`);

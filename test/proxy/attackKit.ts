@@ -1,5 +1,5 @@
 /** What the attack tests share: a policy with every kind of forbidden tool, a raw client through the real CLI in front of the lying spy upstream, and readers for what the spy and the audit log saw. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { tempFolder, writePolicy, type Mode } from './helpers';
@@ -25,7 +25,9 @@ export async function attack(t: TestContext, mode: Mode, options: { policy?: unk
   const folder = tempFolder(t);
   const spyLog = join(folder, 'upstream.jsonl');
   const audit = join(folder, 'audit.jsonl');
-  const policy = writePolicy(folder, options.policy ?? ATTACK_POLICY);
+  // A string is the policy file's text as it is (JSONC, keys an object literal cannot hold).
+  const policy = typeof options.policy === 'string' ? join(folder, 'mcp-policy.json') : writePolicy(folder, options.policy ?? ATTACK_POLICY);
+  if (typeof options.policy === 'string') writeFileSync(policy, options.policy);
   const upstream = options.upstream ?? [process.execPath, liarServer];
   const client = await rawClient(t, mode, [policy, '--audit', audit, '--', ...upstream], { SPY_LOG: spyLog, ...(options.env ?? {}) });
   return { client, spyLog, audit };
