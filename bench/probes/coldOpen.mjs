@@ -58,7 +58,10 @@ try {
   // The folder's name differs per run: diagnostics name catalog paths in it.
   const json = JSON.stringify(result.items).split(folder).join('<folder>');
   if (out) writeFileSync(out, json);
-  console.log(JSON.stringify({ wallMs: Math.round(wall), serverCpuMs: cpu, diagnostics: result.items.length, sha256: createHash('sha256').update(json).digest('hex').slice(0, 16), windowUs: [String(from), String(to)] }));
+  // Peak and current resident memory of the server after the open (not meaningful under callgrind).
+  const status = wrapper.length > 0 ? '' : readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const memoryMb = (field) => Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024);
+  console.log(JSON.stringify({ wallMs: Math.round(wall), serverCpuMs: cpu, peakRssMb: memoryMb('VmHWM'), rssMb: memoryMb('VmRSS'), diagnostics: result.items.length, sha256: createHash('sha256').update(json).digest('hex').slice(0, 16), windowUs: [String(from), String(to)] }));
   await connection.sendRequest('shutdown');
   await connection.sendNotification('exit');
 } finally {
