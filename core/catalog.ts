@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { CatalogDigests, KeptTool } from './catalogDigests';
 import { dirname, resolve } from 'node:path';
-import { definitionDigest } from './pinning';
+import { sealHolds } from './catalogSeal';
+import { definitionDigest, recordDigest } from './pinning';
 import { classifyTool, type Risk, type RiskClass, type RiskSeverity, type ToolAnnotations } from './risk';
 import { setOwn } from './ownRecord';
 
@@ -147,9 +148,15 @@ function isRisk(value: unknown): value is Risk {
  * Throws only when the file cannot be read or is not JSON.
  */
 export function readCatalogFileChecked(path: string, digests?: CatalogDigests): { file: CatalogFile; problems: string[] } {
-  const text = readFileSync(path, 'utf8');
-  // The pin digests are made on a worker meanwhile (catalogDigests.ts), from the same text.
-  const attach = digests?.start(text);
+  const bytes = readFileSync(path);
+  return readCatalogText(bytes.toString('utf8'), digests, sealHolds(bytes));
+}
+
+/** readCatalogFileChecked on a catalog's text. */
+export function readCatalogText(text: string, digests?: CatalogDigests, sealed = sealHolds(text)): { file: CatalogFile; problems: string[] } {
+  // A sealed file is as written, when every entry matched its pin (catalogSeal.ts): its pins are
+  // its entries' digests. Otherwise the digests are made on a worker meanwhile (catalogDigests.ts).
+  const attach = sealed ? undefined : digests?.start(text);
   const kept: KeptTool[] | undefined = attach ? [] : undefined;
   let parsed: unknown;
   try {
@@ -180,6 +187,7 @@ export function readCatalogFileChecked(path: string, digests?: CatalogDigests): 
         problems.push(`servers.${name}.tools[${index}] (${raw.name}): "risk" must be {"class": ${RISK_CLASSES.map((c) => `"${c}"`).join('|')}, "severity": ${RISK_SEVERITIES.map((c) => `"${c}"`).join('|')}}; classified from its name instead`);
       }
       if (!isRisk(raw.risk)) tool.risk = classifyTool(tool);
+      if (sealed && typeof tool.digest === 'string') recordDigest(tool, tool.digest);
       tools.push(tool);
       kept?.push({ server: name, index, tool });
     });

@@ -6,6 +6,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CatalogServer, CatalogTool } from './catalog';
+import { catalogFileText } from './catalogText';
 import { definitionDigest, type PinnedDefinition } from './pinning';
 import { classifyTool, type ToolAnnotations } from './risk';
 import { setOwn } from './ownRecord';
@@ -58,6 +59,6 @@ export function acceptDefinitionInFile(path: string, server: string, tool: strin
   }
   const updated = acceptDefinition(catalog, server, tool, live);
   const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.accept.tmp`);
-  writeFileSync(temporary, `${JSON.stringify(updated, null, 2)}\n`);
+  writeFileSync(temporary, catalogFileText(updated));
   renameSync(temporary, path);
 }

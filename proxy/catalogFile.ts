@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import type { CatalogFile, CatalogServer } from '../core';
+import { catalogFileText } from '../core/catalogText';
 import { setOwn } from '../core/ownRecord';
 
 export interface CatalogDocument extends CatalogFile {
@@ -37,7 +38,7 @@ export function writeCatalog(path: string, captured: Record<string, CatalogServe
   const $schema = previous?.$schema ?? schemaReference(dirname(resolve(path)));
   const document: CatalogDocument = { ...($schema ? { $schema } : {}), version: '1', generated: new Date().toISOString(), servers: sortedByName(servers) };
   const temporary = join(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(temporary, `${JSON.stringify(document, null, 2)}\n`);
+  writeFileSync(temporary, catalogFileText(document));
   renameSync(temporary, path);
   return { kept, ...(warning ? { warning } : {}) };
 }
