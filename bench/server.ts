@@ -7,6 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type CompletionList, type Diagnostic } from 'vscode-languageserver/node';
 import { catalogFromToolsList, type CatalogFile } from '../core';
+import { catalogFileText } from '../core/catalogText';
+import { LANGUAGE_SERVER_NODE_FLAGS } from '../core/serverProcess';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TOOLS = 10_000;
@@ -109,7 +111,7 @@ function positionAt(text: string, offset: number): { line: number; character: nu
 
 /** The same steps in a fresh process, as CPU time (process.cpuUsage): what the server itself spends, whatever the load. */
 function cpuRows(folder: string, typed: string): Array<[string, string, string]> {
-  const output = execFileSync(process.execPath, [join(__dirname, 'serverCpu.js'), folder, typed], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const output = execFileSync(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, join(__dirname, 'serverCpu.js'), folder, typed], { encoding: 'utf8', maxBuffer: 1 << 24 });
   const result = JSON.parse(output) as ServerCpuResult;
   const p = (samples: number[], at: number): string => percentile([...samples].sort((a, b) => a - b), at).toFixed(1);
   return [
@@ -127,13 +129,14 @@ export async function benchLanguageServer(): Promise<string> {
   const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-bench-lsp-'));
   const entry = [join(ROOT, 'dist', 'server.js'), join(ROOT, 'out', 'server', 'main.js')].find((path) => existsSync(path));
   if (!entry) throw new Error('the language server is not built');
-  writeFileSync(join(folder, 'mcp-policy.catalog.json'), JSON.stringify(buildCatalog()));
+  // Written as `mcp-policy catalog` writes it (sealed, catalogSeal.ts).
+  writeFileSync(join(folder, 'mcp-policy.catalog.json'), catalogFileText(buildCatalog()));
   let text = buildPolicy();
   const policyPath = join(folder, 'mcp-policy.json');
   writeFileSync(policyPath, text);
   const uri = pathToFileURL(policyPath).href;
 
-  const child = spawn(process.execPath, [entry, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   connection.onRequest('client/registerCapability', () => null);
   connection.onNotification('window/logMessage', () => undefined);

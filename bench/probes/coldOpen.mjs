@@ -3,6 +3,7 @@
 // server's CPU time for the open (/proc/PID/stat, 10 ms ticks) and a digest of the diagnostics;
 // writes them as JSON to OUT when given (to compare diagnostics before and after a change).
 // node bench/probes/coldOpen.mjs [OUT] [-- NODE_ARGS...]   (after npm run build)
+// The catalog is written as `mcp-policy catalog` writes it (sealed); UNSEALED=1 writes it without.
 // CALLGRIND=FILE runs the server under callgrind with instrumentation on only for the open:
 // a count of instructions that does not depend on the machine's load, one file per thread
 // (FILE-01 is the main thread; with --single-threaded the others are worker threads).
@@ -17,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 const require = createRequire(new URL('../../package.json', import.meta.url));
 const { createMessageConnection, StreamMessageReader, StreamMessageWriter } = require('vscode-languageserver/node');
 const { buildCatalog, buildPolicy } = require('./out/bench/server.js');
+const { catalogFileText } = require('./out/core/catalogText.js');
 const dash = process.argv.indexOf('--');
 const out = dash === 2 ? undefined : process.argv[2];
 const nodeArgs = dash >= 0 ? process.argv.slice(dash + 1) : [];
@@ -25,7 +27,7 @@ const wrapper = callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no
 const instrument = (on) => callgrind && execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(child.pid)], { stdio: 'ignore' });
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-cold-'));
-writeFileSync(join(folder, 'mcp-policy.catalog.json'), JSON.stringify(buildCatalog()));
+writeFileSync(join(folder, 'mcp-policy.catalog.json'), process.env.UNSEALED ? JSON.stringify(buildCatalog()) : catalogFileText(buildCatalog()));
 const text = buildPolicy();
 const policyPath = join(folder, 'mcp-policy.json');
 writeFileSync(policyPath, text);
