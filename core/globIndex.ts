@@ -31,11 +31,16 @@ export class GlobIndex<T> {
    */
   matching(name: string): readonly T[] {
     let found: T[] | undefined;
-    for (const length of this.prefixLengths) {
+    // Loops by index: before it is optimized, for…of allocates an iterator result per step.
+    for (let at = 0; at < this.prefixLengths.length; at++) {
+      const length = this.prefixLengths[at]!;
       if (length > name.length) break;
       const bucket = this.buckets.get(length === 0 ? '' : name.slice(0, length));
       if (!bucket) continue;
-      for (const entry of bucket) if (entry.glob.matches(name)) (found ??= []).push(entry.value);
+      for (let index = 0; index < bucket.length; index++) {
+        const entry = bucket[index]!;
+        if (entry.glob.matches(name)) (found ??= []).push(entry.value);
+      }
     }
     return found ?? NONE;
   }

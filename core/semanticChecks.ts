@@ -228,7 +228,7 @@ function checkServersAgainstCatalog(document: JsonDocument, policy: Policy, cata
   const known = catalog.serverNames();
   for (const server of Object.keys(policy.servers ?? {})) {
     if (catalog.hasServer(server)) continue;
-    const guess = suggest(server, notIn(known, policy.servers ?? {}));
+    const guess = suggest(server, [...notIn(known, policy.servers ?? {})]);
     const path = ['servers', server];
     out.push({
       code: DiagnosticCode.unknownServer,

@@ -1,10 +1,13 @@
 /** "Did you mean": the closest candidate within a distance that suits the word's length. */
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
   const limit = Math.max(2, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = limit + 1;
   const wordCounts = letterCounts(word);
-  for (const candidate of candidates) {
+  // By index, not for…of: run once per open, this loop is not yet optimized and an iterator
+  // would allocate a result object for each of a catalog's thousands of names.
+  for (let index = 0; index < candidates.length; index++) {
+    const candidate = candidates[index]!;
     if (candidate === word || Math.abs(candidate.length - word.length) >= bestDistance) continue;
     // Catalogs hold thousands of names: rule most out by their letters before the quadratic distance.
     if (countsDistance(wordCounts, word.length, candidate) / 2 >= bestDistance) continue;
