@@ -4,6 +4,7 @@
 // writes them as JSON to OUT when given (to compare diagnostics before and after a change).
 // node bench/probes/coldOpen.mjs [OUT] [-- NODE_ARGS...]   (after npm run build)
 // The catalog is written as `mcp-policy catalog` writes it (sealed); UNSEALED=1 writes it without.
+// SERVER=FILE runs another build of the server (to compare with a base in the same minutes).
 // CALLGRIND=FILE runs the server under callgrind with instrumentation on only for the open:
 // a count of instructions that does not depend on the machine's load, one file per thread
 // (FILE-01 is the main thread; with --single-threaded the others are worker threads).
@@ -27,12 +28,12 @@ const wrapper = callgrind ? ['valgrind', '--tool=callgrind', '--instr-atstart=no
 const instrument = (on) => callgrind && execFileSync('callgrind_control', ['-i', on ? 'on' : 'off', String(child.pid)], { stdio: 'ignore' });
 
 const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-cold-'));
-writeFileSync(join(folder, 'mcp-policy.catalog.json'), process.env.UNSEALED ? JSON.stringify(buildCatalog()) : catalogFileText(buildCatalog()));
+writeFileSync(join(folder, 'mcp-policy.catalog.json'), process.env.UNSEALED ? `${JSON.stringify(buildCatalog(), null, 2)}\n` : catalogFileText(buildCatalog()));
 const text = buildPolicy();
 const policyPath = join(folder, 'mcp-policy.json');
 writeFileSync(policyPath, text);
 const uri = pathToFileURL(policyPath).href;
-const command = [...wrapper, process.execPath, ...nodeArgs, require.resolve('./dist/server.js'), '--stdio'];
+const command = [...wrapper, process.execPath, ...nodeArgs, process.env.SERVER ?? require.resolve('./dist/server.js'), '--stdio'];
 const child = spawn(command[0], command.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
 const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
 connection.onRequest('client/registerCapability', () => null);
