@@ -12,7 +12,7 @@ export function catalogFileText(document: object): string {
   const { $schema, version, [SEAL_KEY]: _previousSeal, ...rest } = document as Record<string, unknown>;
   const head = { ...($schema !== undefined ? { $schema } : {}), version };
   const open = `${JSON.stringify({ ...head, [SEAL_KEY]: '', ...rest }, null, 2)}\n`;
-  const { file } = readCatalogText(open);
+  const { file } = readCatalogText(open, undefined, false);
   const pinsHold = Object.values(file.servers).every((server) => server.tools.every((tool) => !entryDrifted(tool)));
   return (pinsHold ? fillSeal(open) : undefined) ?? `${JSON.stringify({ ...head, ...rest }, null, 2)}\n`;
 }
