@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { analyzePolicy, catalogFromToolsList, readCatalogText, ToolCatalog } from '../../core';
 import { fillSeal, sealHolds } from '../../core/catalogSeal';
@@ -47,6 +48,8 @@ test('a seal is looked for only where the writers put it, near the start', () =>
   assert.equal(fillSeal(far), undefined);
   const near = fillSeal(`{\n  "seal": "",\n  "version": "1",\n  "servers": {}\n}\n`);
   assert.ok(near && sealHolds(near));
-  const moved = near.replace('{\n', `{\n  "padding": "${'x'.repeat(5000)}",\n`);
-  assert.equal(sealHolds(moved), false);
+  // Sealed correctly, but 5,000 characters in: not where a writer puts it, so not looked at.
+  const [before, after] = far.split('"seal": ""') as [string, string];
+  const digest = createHash('sha256').update(before).update('"seal": ""').update(after).digest('hex');
+  assert.equal(sealHolds(`${before}"seal": "sha256:${digest}"${after}`), false);
 });

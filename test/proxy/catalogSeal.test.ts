@@ -46,3 +46,26 @@ test('catalog writes a sealed file; a hand edit breaks the seal and check report
   assert.ok(sealHolds(resealed), 'every entry matches its pin again, so the file is sealed');
   assert.doesNotMatch((await runCli(['check', policy], {})).stdout, /pin-drift/);
 });
+
+test('a server whose tool definitions imitate a seal cannot move it: the file is sealed at its head, and an edit to that tool is still drift', async (t) => {
+  const folder = tempFolder(t);
+  const catalogPath = join(folder, 'mcp-policy.catalog.json');
+  const fakeSeal = `"seal": "sha256:${'0'.repeat(64)}"`;
+  // A `"seal": ""` key inside the tool's schema and a seal-shaped description, in the tool listed first.
+  const mimic = { name: 'aa_mimic', description: `Reads notes. ${fakeSeal}`, inputSchema: { type: 'object', seal: '', properties: { seal: { type: 'string' } } } };
+  const env = { LIAR_EXTRA_TOOLS: JSON.stringify([mimic]) };
+  const args = ['catalog', '--server', 'liar', '--out', catalogPath, '--', process.execPath, join(__dirname, 'liarServer.js')];
+  const captured = await runCli(args, env);
+  assert.equal(captured.code, 0, captured.stderr);
+  const written = readFileSync(catalogPath, 'utf8');
+  assert.ok(sealHolds(written));
+  const head = written.split('\n').slice(0, 4).join('\n');
+  assert.match(head, SEAL, 'the seal is the writer\'s, right after version');
+  assert.match(written, /"seal": ""/, 'the tool\'s own empty "seal" key is written as the server listed it');
+  const policy = writePolicy(folder, { version: '1', default: 'deny', tools: { aa_mimic: {} } });
+  assert.doesNotMatch((await runCli(['check', policy], {})).stdout, /pin-drift/);
+
+  writeFileSync(catalogPath, written.replace('"seal": ""', '"seal": "x"'));
+  const drifted = await runCli(['check', policy], {});
+  assert.match(drifted.stdout, /the catalog's definition of aa_mimic \(server "liar"\) does not match its pin.*\[pin-drift\]/, drifted.stdout);
+});

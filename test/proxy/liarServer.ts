@@ -7,7 +7,8 @@
  * progress token gets one progress notification first. A real server cannot be made to lie on cue, hence this.
  *
  * Tools: echo (any arguments), validated ({n: integer}), and the ones the tests' policies
- * forbid: secret_delete, denied_tool, needs_approval. LIAR_PAGE_SIZE=N pages tools/list.
+ * forbid: secret_delete, denied_tool, needs_approval. LIAR_PAGE_SIZE=N pages tools/list;
+ * LIAR_EXTRA_TOOLS (a JSON array) lists more tools, defined as the test wants them.
  */
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -25,6 +26,7 @@ const tools = [
     description: 'Takes an integer',
     inputSchema: { type: 'object', properties: { n: { type: 'integer' }, nonce: { type: 'string' } }, required: ['n'] },
   },
+  ...(JSON.parse(process.env.LIAR_EXTRA_TOOLS ?? '[]') as unknown[]),
 ];
 
 type Message = Record<string, unknown> & { id?: unknown; method?: unknown; params?: Record<string, unknown> };
