@@ -35,6 +35,7 @@ export const CATALOG_FILE_NAME = 'mcp-policy.catalog.json';
 export class ToolCatalog {
   private readonly byServer = new Map<string, Map<string, CatalogTool>>();
   private readonly byName = new Map<string, CatalogTool>();
+  private readonly namesByScope = new Map<string | undefined, readonly string[]>();
 
   static empty(): ToolCatalog {
     return new ToolCatalog([]);
@@ -82,12 +83,19 @@ export class ToolCatalog {
     return this.byName.values();
   }
 
-  toolNamesFor(server?: string): Iterable<string> {
-    if (server !== undefined) {
-      const tools = this.byServer.get(server);
-      if (tools) return tools.keys();
+  /**
+   * The names toolsFor gives, as a list made once (the catalog does not change): did-you-mean and
+   * the glob checks walk it by index, since a Map iterator, still unoptimized on a cold open,
+   * allocates a result object for each of 10,000 names on every pass.
+   */
+  toolNamesFor(server?: string): readonly string[] {
+    const scope = server !== undefined && this.byServer.has(server) ? server : undefined;
+    let names = this.namesByScope.get(scope);
+    if (!names) {
+      names = [...(scope !== undefined ? this.byServer.get(scope)! : this.byName).keys()];
+      this.namesByScope.set(scope, names);
     }
-    return this.byName.keys();
+    return names;
   }
 
   /** The tool as pinned for exactly this server; no fallback to another server's tool of that name. */

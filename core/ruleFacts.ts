@@ -15,7 +15,6 @@ export class RuleFacts {
   private readonly suggestions = new Map<string, string | undefined>();
   private readonly globMatches = new Map<string, boolean>();
   private readonly schemaErrors = new Map<string, string | undefined>();
-  private readonly names = new Map<string | undefined, readonly string[]>();
 
   /** Called once per analysis, before any lookup. */
   useCatalog(catalog: ToolCatalog | undefined): void {
@@ -23,14 +22,13 @@ export class RuleFacts {
     this.catalog = catalog;
     this.suggestions.clear();
     this.globMatches.clear();
-    this.names.clear();
   }
 
   /** The closest catalog name for a name the catalog does not have. */
   suggestion(catalog: ToolCatalog, scope: string | undefined, name: string): string | undefined {
     const key = `${scope ?? ''}\u0000${name}`;
     if (this.suggestions.has(key)) return this.suggestions.get(key);
-    const guess = suggest(name, this.namesFor(catalog, scope));
+    const guess = suggest(name, catalog.toolNamesFor(scope));
     this.remember(this.suggestions, key, guess);
     return guess;
   }
@@ -52,7 +50,7 @@ export class RuleFacts {
     }
     if (unknown.size === 0) return matched;
     const found = new Set<string>();
-    const names = this.namesFor(catalog, scope);
+    const names = catalog.toolNamesFor(scope);
     for (let index = 0; index < names.length; index++) for (const pattern of unknown.matching(names[index]!)) found.add(pattern);
     for (const pattern of patterns) {
       const key = prefix + pattern;
@@ -70,20 +68,6 @@ export class RuleFacts {
     const error = schemaCompileError(schema);
     this.remember(this.schemaErrors, key, error);
     return error;
-  }
-
-  /**
-   * The catalog's names in scope as a list, made once per catalog: the glob and suggestion
-   * lookups walk it by index, since a Map iterator run once per open (not yet optimized)
-   * allocates a result object for each of 10,000 names on every pass.
-   */
-  private namesFor(catalog: ToolCatalog, scope: string | undefined): readonly string[] {
-    let names = this.names.get(scope);
-    if (!names) {
-      names = [...catalog.toolNamesFor(scope)];
-      this.names.set(scope, names);
-    }
-    return names;
   }
 
   /** Bounded: a long editing session must not grow memory without end. */

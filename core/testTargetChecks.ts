@@ -75,7 +75,7 @@ export function checkTestTargets(document: JsonDocument, policy: Policy | undefi
     if (!catalog || catalog.isEmpty) continue;
     const scope = server !== undefined && catalog.hasServer(server) ? server : undefined;
     if (catalog.find(call.tool, scope)) continue;
-    const guess = suggest(call.tool, [...catalog.toolNamesFor(scope)]);
+    const guess = suggest(call.tool, catalog.toolNamesFor(scope));
     const where = scope !== undefined ? `server "${scope}"` : 'the tool catalog';
     const toolPath = [...call.path, 'tool'];
     out.push({
