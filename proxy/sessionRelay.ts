@@ -9,11 +9,11 @@ import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type
 import { escapeControl } from './auditLog';
 import { Cancellation } from './cancellation';
 import { approveByElicitation } from './elicitationApprover';
-import type { UpstreamOutcome } from './host';
 import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
 import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
-import { RelayLedger, type ClientRequest } from './relayLedger';
+import { RelayLedger } from './relayLedger';
+import { outcomeOf, type RelayedRequest, type RequestState } from './relayRequest';
 import { failClosedEvent, firstText, progressTokenOf, upstreamFailureResult } from './relayAnswers';
 import { auditRefusedCall, refusedCallReason } from './refusedCalls';
 import { writeStderr } from './stderrLine';
@@ -38,19 +38,7 @@ export interface SessionRelayOptions {
   onclose?: () => void;
 }
 
-/** What the relay keeps with each request of the client's. */
-interface RequestState {
-  /** tools/list without a cursor: its answer starts a new listing of the server's tools. */
-  firstPage?: boolean;
-  /** A tools/call still being decided: the client may cancel it. */
-  deciding?: Cancellation;
-  /** A forwarded tools/call's decision, for its outcome line. */
-  event?: DecisionEvent;
-  forwardedAt?: number;
-  timer?: NodeJS.Timeout;
-}
-
-type Request = ClientRequest<RequestState>;
+type Request = RelayedRequest;
 
 const DEFAULT_CALL_TIMEOUT_MS = 5 * 60 * 1000;
 const SCHEMA_FETCH_TIMEOUT_MS = 15000;
@@ -333,7 +321,7 @@ export class SessionRelay {
   private answered(request: Request, message: JSONRPCMessage, result: Record<string, unknown> | undefined, error: { message: string } | undefined): JSONRPCMessage {
     if (request.method === 'tools/call' && request.data.event) {
       const failed = error !== undefined || result?.isError === true;
-      this.guard.recordOutcome(request.data.event, this.outcomeOf(request, request.data.event, failed ? (error?.message ?? firstText(result) ?? 'isError result') : undefined));
+      this.guard.recordOutcome(request.data.event, outcomeOf(request, request.data.event, failed ? (error?.message ?? firstText(result) ?? 'isError result') : undefined));
       return message;
     }
     if (request.method === 'initialize' && typeof result?.protocolVersion === 'string') {
@@ -372,7 +360,7 @@ export class SessionRelay {
     clearTimeout(request.data.timer);
     const event = request.data.event;
     if (request.method === 'tools/call' && event) {
-      const outcome = this.outcomeOf(request, event, reason);
+      const outcome = outcomeOf(request, event, reason);
       this.guard.recordOutcome(event, outcome);
       this.toDownstream(resultMessage(request.clientId, upstreamFailureResult(event, outcome)));
       return;
@@ -385,12 +373,7 @@ export class SessionRelay {
     if (!this.ledger.finishClientRequest(request)) return;
     clearTimeout(request.data.timer);
     const event = request.data.event;
-    if (event) this.guard.recordOutcome(event, this.outcomeOf(request, event, reason));
-  }
-
-  /** A forwarded call's outcome, timed from when it went upstream; `error` when it failed. */
-  private outcomeOf(request: Request, event: DecisionEvent, error: string | undefined): UpstreamOutcome {
-    return { id: event.id, ok: error === undefined, ms: Math.round(performance.now() - (request.data.forwardedAt ?? 0)), ...(error !== undefined ? { error } : {}) };
+    if (event) this.guard.recordOutcome(event, outcomeOf(request, event, reason));
   }
 
   private armTimer(request: Request): void {
@@ -409,5 +392,4 @@ export class SessionRelay {
   private note(message: string): void {
     writeStderr(`mcp-policy: ${escapeControl(`${this.identity.server}: ${message}`)}\n`);
   }
-
 }
