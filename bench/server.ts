@@ -115,7 +115,11 @@ function cpuRows(folder: string, typed: string): Array<[string, string, string]>
   const result = JSON.parse(output) as ServerCpuResult;
   const p = (samples: number[], at: number): string => percentile([...samples].sort((a, b) => a - b), at).toFixed(1);
   return [
-    ['CPU: cold open (catalog read + first analysis, fresh process)', `${result.coldOpenMs.toFixed(0)} ms`, '≤ 300 ms'],
+    [
+      'CPU: cold open (catalog read + first analysis, fresh process): server thread / all threads (V8 helpers compiling and collecting too)',
+      `${result.coldOpenThreadMs?.toFixed(0) ?? 'n/a'} / ${result.coldOpenMs.toFixed(0)} ms`,
+      '',
+    ],
     [`CPU: diagnostics after a one-character edit in a reason (p50 / p95 of ${result.reasonEditMs.length})`, `${p(result.reasonEditMs, 50)} / ${p(result.reasonEditMs, 95)} ms`, '≤ 50 ms'],
     [`CPU: completion while typing a rule key, parse included (p50 / p95 of ${result.completionMs.length})`, `${p(result.completionMs, 50)} / ${p(result.completionMs, 95)} ms`, 'p95 ≤ 50 ms'],
     [`CPU: the diagnostic pull after each of those keystrokes (p50 / p95)`, `${p(result.analysisMs, 50)} / ${p(result.analysisMs, 95)} ms`, ''],
