@@ -5,7 +5,6 @@ import type { JsonPath } from './jsonPath';
 import { MAX_NESTING, nestingBeyond, shiftAfter, underDuplicateKey, type MutableNode } from './jsonTree';
 import { duplicateKeys } from './duplicateKeys';
 import { spliceValue } from './valueSplice';
-import { parseWellFormedTree } from './wellFormedTree';
 
 export { MAX_NESTING, nestsTooDeep } from './jsonTree';
 
@@ -51,14 +50,6 @@ export class JsonDocument {
       this.parsedCleanly = parsed.parsedCleanly;
       if (parsed.syntaxDiagnostics) this.allSyntaxDiagnostics = [...parsed.syntaxDiagnostics, ...this.parseDiagnostics];
       this.reusedDuplicates = parsed.duplicateKeys;
-      return;
-    }
-    // Most texts are well formed (and nested at most MAX_NESTING deep): one pass makes their
-    // tree. jsonc-parser parses the rest, with its errors and its recovery.
-    const wellFormed = parseWellFormedTree(text, MAX_NESTING);
-    if (wellFormed) {
-      this.root = wellFormed;
-      this.parsedCleanly = true;
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
