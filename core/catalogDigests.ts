@@ -8,10 +8,10 @@
  * than four cores, no worker file, or no answer in time, the main thread makes them itself.
  */
 import { existsSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { CatalogTool } from './catalog';
+import { coreCount } from './serverProcess';
 import type { DigestAnswer, DigestRequest } from './catalogDigestWorker';
 import { digestsPending, recordDigest } from './pinning';
 
@@ -34,10 +34,6 @@ function workerFile(): string | undefined {
   return existsSync(file) ? file : undefined;
 }
 
-function cores(): number {
-  return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
-}
-
 /** One worker per owner (the language server's CatalogStore), started on the first catalog. */
 export class CatalogDigests {
   private worker: Worker | undefined;
@@ -54,7 +50,7 @@ export class CatalogDigests {
    * concurrent marking and compiling) already keep a second core busy, and on two cores the
    * worker only took turns with them (bench/RESULTS.md: the same wall time, 110 ms more CPU).
    */
-  constructor(private readonly enabled = cores() >= WORKER_CORES) {}
+  constructor(private readonly enabled = coreCount() >= WORKER_CORES) {}
 
   /**
    * Starts digesting a catalog's text; `attach` is given the tools parsed from that same text

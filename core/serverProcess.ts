@@ -3,7 +3,8 @@ import { availableParallelism, cpus } from 'node:os';
 /** V8's default number of helper threads (compilers, parallel and concurrent GC) in Node. */
 const NODE_DEFAULT_V8_POOL = 4;
 
-function coreCount(): number {
+/** The cores this process may use (availableParallelism where Node has it). */
+export function coreCount(): number {
   return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
 }
 
