@@ -10,6 +10,9 @@ export const DECISIONS_VIEW_ID = 'mcpPolicy.decisions';
 /** Context key for the title actions: Filter vs Clear Filter. */
 const FILTERED_KEY = 'mcpPolicy.decisions.filtered';
 
+/** Waits between reveal attempts (about 2 s in all); undefined marks the last attempt. */
+const REVEAL_RETRY_DELAYS_MS = [50, 100, 200, 400, 600, 800, undefined] as const;
+
 /** A row of the Decisions view: a decision, or the Pending group and what is in it. */
 export type DecisionsNode = DecisionEvent | PendingNode;
 
@@ -74,6 +77,26 @@ export class DecisionsView implements vscode.TreeDataProvider<DecisionsNode>, vs
       this.view.message = undefined;
     }
     this.changed.fire(undefined);
+  }
+
+  /**
+   * Shows the view and reveals a node in it. A view that was hidden, or that was just told to refresh,
+   * may not hold the node yet when VS Code gets the reveal ("Data tree node not found"; VS Code has no
+   * event for a finished refresh), so a failed reveal is tried again while the node is still wanted.
+   */
+  async reveal(node: () => DecisionsNode | undefined, options: { expand?: number; focus?: boolean; select?: boolean }): Promise<void> {
+    await vscode.commands.executeCommand(`${DECISIONS_VIEW_ID}.focus`);
+    for (const delayMs of REVEAL_RETRY_DELAYS_MS) {
+      const target = node();
+      if (!target) return;
+      try {
+        await this.view.reveal(target, options);
+        return;
+      } catch (error) {
+        if (delayMs === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   /** The selected decision (not a pending row), for commands run without an argument. */

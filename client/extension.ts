@@ -9,7 +9,7 @@ import { driftRow } from './driftRows';
 import { registerCommands } from './commands';
 import { readSettings, SECTION } from './config';
 import { DecisionStore } from './decisionStore';
-import { DECISIONS_VIEW_ID, DecisionsView } from './decisionsView';
+import { DecisionsView } from './decisionsView';
 import { readAuditSettings } from './auditSettings';
 import { loadDecisionHistory } from './decisionHistory';
 import { LocalProxy, type ProxyHostFactory } from './localProxy';
@@ -94,11 +94,7 @@ export function activate(context: vscode.ExtensionContext): void {
         if (!uri) throw new Error('No policy file in this workspace. Create .vscode/mcp-policy.json or set "mcpPolicy.policyFile".');
         return uri;
       },
-      revealPending: async () => {
-        await vscode.commands.executeCommand(`${DECISIONS_VIEW_ID}.focus`);
-        const group = pendingSection.groupNode();
-        if (group) await decisions.view.reveal(group, { expand: 2, focus: true, select: true });
-      },
+      revealPending: () => decisions.reveal(() => pendingSection.groupNode(), { expand: 2, focus: true, select: true }),
       selected: () => {
         const node = decisions.view.selection[0];
         return node && isPendingNode(node) ? node : undefined;
