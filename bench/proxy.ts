@@ -23,6 +23,8 @@ const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', nam
 const everything = bin('mcp-server-everything');
 const LATENCY_CALLS = 1500;
 const THROUGHPUT_CALLS = 2000;
+/** Calls with IN_FLIGHT in flight after the throughput phase, for the front's CPU once its code is compiled. */
+const WARM_CALLS = 4000;
 const ROUNDS = 3;
 const IN_FLIGHT = 16;
 const PHASE_LIMIT_MS = 20000;
@@ -34,6 +36,8 @@ interface Measured {
   rssMiB: number | undefined;
   /** The proxy's own CPU per call in the throughput phase: what it adds to the machine's load. */
   proxyCpuMicrosPerCall: number | undefined;
+  /** The same over the WARM_CALLS after it: what a long session costs per call, without the JIT's warm-up. */
+  warmProxyCpuMicrosPerCall: number | undefined;
   /** The benchmark client's CPU per call, for scale. */
   clientCpuMicrosPerCall: number;
 }
@@ -70,28 +74,38 @@ async function measure(transport: Transport, proxyPid: () => number | undefined)
       await call();
       latencies.push(performance.now() - started);
     }
-    let issued = 0;
-    const throughputDeadline = Date.now() + PHASE_LIMIT_MS;
+    /** `calls` with IN_FLIGHT in flight (fewer if the phase runs out of time); how many were made. */
+    const inFlight = async (calls: number): Promise<number> => {
+      let issued = 0;
+      const deadline = Date.now() + PHASE_LIMIT_MS;
+      const worker = async (): Promise<void> => {
+        while (issued < calls && Date.now() < deadline) {
+          issued++;
+          await call();
+        }
+      };
+      await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+      return issued;
+    };
+    const perCall = (before: number | undefined, after: number | undefined, calls: number): number | undefined =>
+      before === undefined || after === undefined || calls === 0 ? undefined : ((after - before) * 1000) / calls;
     const proxyCpuBefore = cpuMs(proxyPid());
     const benchCpuBefore = process.cpuUsage();
     const started = performance.now();
-    const worker = async (): Promise<void> => {
-      while (issued < THROUGHPUT_CALLS && Date.now() < throughputDeadline) {
-        issued++;
-        await call();
-      }
-    };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const issued = await inFlight(THROUGHPUT_CALLS);
     const seconds = (performance.now() - started) / 1000;
     const proxyCpuAfter = cpuMs(proxyPid());
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    const warmCalls = await inFlight(WARM_CALLS);
+    const proxyCpuWarm = cpuMs(proxyPid());
     const { p50, p99 } = summarize(latencies);
     return {
       p50,
       p99,
       callsPerSecond: issued / seconds,
       rssMiB: rssMiB(proxyPid()),
-      proxyCpuMicrosPerCall: proxyCpuBefore === undefined || proxyCpuAfter === undefined ? undefined : ((proxyCpuAfter - proxyCpuBefore) * 1000) / issued,
+      proxyCpuMicrosPerCall: perCall(proxyCpuBefore, proxyCpuAfter, issued),
+      warmProxyCpuMicrosPerCall: perCall(proxyCpuAfter, proxyCpuWarm, warmCalls),
       clientCpuMicrosPerCall: (benchCpu.user + benchCpu.system) / issued,
     };
   } finally {
@@ -271,6 +285,7 @@ export async function benchProxy(): Promise<string> {
       thousands(rate),
       stdioRelay ? `${fixed((100 * rate) / directRate, 0)} %` : '',
       optional(runs.map((m) => m.proxyCpuMicrosPerCall)),
+      optional(runs.map((m) => m.warmProxyCpuMicrosPerCall)),
       optional(runs.map((m) => m.rssMiB)),
       fixed(median(runs.map((m) => m.clientCpuMicrosPerCall)), 0),
     ];
@@ -278,8 +293,8 @@ export async function benchProxy(): Promise<string> {
   return [
     '### Proxy and plain relays: server-everything `echo`',
     '',
-    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks): it depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
+    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks; calls ${thousands(200 + LATENCY_CALLS + 1)}–${thousands(200 + LATENCY_CALLS + THROUGHPUT_CALLS)} of a fresh process, so partly the JIT compiling the relay's code); "warm" is the same over the ${thousands(WARM_CALLS)} calls after those, as in a long session. CPU depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
     '',
-    table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
+    table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'front CPU µs/call', 'warm front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
   ].join('\n');
 }

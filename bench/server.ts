@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { ServerCpuResult } from './serverCpu';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type CompletionList, type Diagnostic } from 'vscode-languageserver/node';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type CompletionList, type Diagnostic, type MessageConnection } from 'vscode-languageserver/node';
 import { catalogFromToolsList, type CatalogFile } from '../core';
 import { catalogFileText } from '../core/catalogText';
 import { LANGUAGE_SERVER_NODE_FLAGS } from '../core/serverProcess';
@@ -17,6 +17,8 @@ const RULES = 5_000;
 const EDITS = 50;
 const COMPLETIONS = 300;
 const TYPING_ROUNDS = 5;
+/** Fresh servers whose first open is timed: one open is one sample, and wall time on a small machine swings with the load. */
+const COLD_OPENS = 5;
 
 const VERBS = ['list', 'get', 'search', 'create', 'update', 'delete', 'send', 'resume', 'archive', 'run'];
 const OBJECTS = ['contact', 'campaign', 'tag', 'list', 'invoice', 'ticket', 'order', 'file', 'user', 'report'];
@@ -127,6 +129,39 @@ function cpuRows(folder: string, typed: string): Array<[string, string, string]>
   ];
 }
 
+/** A server spawned as `mcp-policy lsp --stdio` runs it, initialized. */
+async function startServer(entry: string): Promise<{ child: ChildProcess; connection: MessageConnection }> {
+  const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.listen();
+  await connection.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: { textDocument: { diagnostic: {}, completion: { completionItem: { snippetSupport: true } } } },
+  });
+  await connection.sendNotification('initialized', {});
+  return { child, connection };
+}
+
+/** didOpen → the first diagnostic pull answered, in a fresh server, in ms. */
+async function coldOpenMs(entry: string, uri: string, text: string): Promise<number> {
+  const { child, connection } = await startServer(entry);
+  try {
+    const started = performance.now();
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text } });
+    await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+    const ms = performance.now() - started;
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+    return ms;
+  } finally {
+    connection.dispose();
+    child.kill();
+  }
+}
+
 /** Speaks LSP to the spawned server (as `mcp-policy lsp --stdio` runs it) and times what an editor waits for. */
 export async function benchLanguageServer(): Promise<string> {
   const loadBefore = loadavg()[0] ?? 0;
@@ -140,26 +175,16 @@ export async function benchLanguageServer(): Promise<string> {
   writeFileSync(policyPath, text);
   const uri = pathToFileURL(policyPath).href;
 
-  const child = spawn(process.execPath, [...LANGUAGE_SERVER_NODE_FLAGS, entry, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-  connection.onRequest('client/registerCapability', () => null);
-  connection.onNotification('window/logMessage', () => undefined);
-  connection.listen();
+  const { child, connection } = await startServer(entry);
   const rows: Array<[string, string, string]> = [];
   try {
-    await connection.sendRequest('initialize', {
-      processId: process.pid,
-      rootUri: null,
-      capabilities: { textDocument: { diagnostic: {}, completion: { completionItem: { snippetSupport: true } } } },
-    });
-    await connection.sendNotification('initialized', {});
     const pull = async (): Promise<Diagnostic[]> => ((await connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } })) as { items: Diagnostic[] }).items;
 
     let started = performance.now();
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'json', version: 1, text } });
     const first = await pull();
-    const full = performance.now() - started;
-    rows.push(['full diagnostics on open (catalog read, cold)', `${full.toFixed(0)} ms`, '≤ 300 ms']);
+    const coldOpens = [performance.now() - started];
+    const coldRow = rows.push(['', '', '≤ 300 ms']) - 1;
 
     started = performance.now();
     await connection.sendNotification('mcpPolicy/catalogChanged', {});
@@ -244,6 +269,16 @@ export async function benchLanguageServer(): Promise<string> {
 
     await connection.sendRequest('shutdown');
     await connection.sendNotification('exit');
+    connection.dispose();
+    child.kill();
+    // The same open in more fresh servers, one after another, this one stopped first.
+    while (coldOpens.length < COLD_OPENS) coldOpens.push(await coldOpenMs(entry, uri, buildPolicy()));
+    coldOpens.sort((a, b) => a - b);
+    rows[coldRow] = [
+      `full diagnostics on open (catalog read, cold): median of ${COLD_OPENS} fresh servers (fastest – slowest)`,
+      `${percentile(coldOpens, 50).toFixed(0)} ms (${coldOpens[0]!.toFixed(0)} – ${coldOpens[coldOpens.length - 1]!.toFixed(0)})`,
+      '≤ 300 ms',
+    ];
   } finally {
     connection.dispose();
     child.kill();
