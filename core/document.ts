@@ -3,7 +3,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
 import { MAX_NESTING, nestingBeyond, shiftAfter, underDuplicateKey, type MutableNode } from './jsonTree';
-import { duplicateKeys } from './duplicateKeys';
+import { duplicateKeys, objectDuplicates } from './duplicateKeys';
 import { spliceValue } from './valueSplice';
 
 export { MAX_NESTING, nestsTooDeep } from './jsonTree';
@@ -181,19 +181,48 @@ export class JsonDocument {
       (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = node.value;
       value = { value: previous.value };
     }
-    // A renamed key can make or end a duplicate: those are found again, on first use.
-    const duplicates = isKey ? undefined : previous.allSyntaxDiagnostics;
-    const syntaxDiagnostics = duplicates?.map((diagnostic) => ({
-      ...diagnostic,
-      range: { ...diagnostic.range, offset: shift(diagnostic.range.offset) },
-      ...(typeof diagnostic.data?.kept === 'number' ? { data: { ...diagnostic.data, kept: shift(diagnostic.data.kept) } } : {}),
-    }));
+    // The duplicate keys, when they were known: moved with the text. The edit adds no line, so
+    // their messages (which name the kept copy's line) stay true.
+    const moved = previous.allSyntaxDiagnostics
+      ?.filter((diagnostic) => diagnostic.code === DiagnosticCode.duplicateKey)
+      .map((diagnostic) => ({
+        ...diagnostic,
+        range: { ...diagnostic.range, offset: shift(diagnostic.range.offset) },
+        ...(typeof diagnostic.data?.kept === 'number' ? { data: { ...diagnostic.data, kept: shift(diagnostic.data.kept) } } : {}),
+      }));
+    // A renamed key can make or end a duplicate among its own object's keys, nowhere else: that
+    // object's are found again (on first use), not the whole tree's, which typing a rule's name
+    // would otherwise walk at each keystroke.
+    const object = isKey ? node.parent?.parent : undefined;
+    // And the paths of those inside the renamed key's value go through its new name.
+    const renamedValue = isKey ? node.parent?.children?.[1] : undefined;
+    if (moved && renamedValue) {
+      const depth = getNodePath(node).length - 1;
+      for (const diagnostic of moved) {
+        if (diagnostic.range.offset < renamedValue.offset || diagnostic.range.offset >= renamedValue.offset + renamedValue.length) continue;
+        const path = [...diagnostic.path];
+        path[depth] = node.value as string;
+        diagnostic.path = path;
+      }
+    }
+    const duplicates: Pick<ReusedParse, 'syntaxDiagnostics' | 'duplicateKeys'> = !moved
+      ? {}
+      : !object
+        ? { syntaxDiagnostics: moved }
+        : {
+            duplicateKeys: (lineOf) => {
+              const ownKeys = new Set(object.children?.map((property) => property.children?.[0]?.offset));
+              const kept = moved.filter((diagnostic) => !ownKeys.has(diagnostic.range.offset));
+              objectDuplicates(object, lineOf, kept);
+              return kept.sort((a, b) => a.range.offset - b.range.offset);
+            },
+          };
     return new JsonDocument(text, {
       root,
       parseDiagnostics,
       parsedCleanly: previous.parsedCleanly,
       ...(value ? { value: value.value, likelySameMeaning: true } : {}),
-      ...(syntaxDiagnostics && duplicates ? { syntaxDiagnostics: [...syntaxDiagnostics.filter((d) => d.code === DiagnosticCode.duplicateKey)] } : {}),
+      ...duplicates,
     });
   }
 

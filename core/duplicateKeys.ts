@@ -8,7 +8,6 @@ import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';
 export function duplicateKeys(root: Node, lineOf: (offset: number) => number): PolicyDiagnostic[] {
   const out: PolicyDiagnostic[] = [];
   const stack: Node[] = [root];
-  const seen = new Set<unknown>();
   while (stack.length > 0) {
     const node = stack.pop()!;
     const children = node.children;
@@ -19,40 +18,49 @@ export function duplicateKeys(root: Node, lineOf: (offset: number) => number): P
       continue;
     }
     for (const child of children) if (child.children) stack.push(child);
-    if (node.type !== 'object' || children.length < 2) continue;
-    // Most objects have no duplicate: one Set pass says so without building anything else.
-    seen.clear();
-    let duplicated = false;
-    for (const property of children) {
-      const key = property.children?.[0]?.value;
-      if (seen.has(key)) {
-        duplicated = true;
-        break;
-      }
-      seen.add(key);
-    }
-    if (!duplicated) continue;
-    const last = new Map<string, Node>();
-    for (const property of children) {
-      const key = property.children?.[0];
-      if (key && typeof key.value === 'string') last.set(key.value, key);
-    }
-    for (const property of children) {
-      const key = property.children?.[0];
-      if (!key || typeof key.value !== 'string') continue;
-      const kept = last.get(key.value);
-      if (!kept || kept === key) continue;
-      out.push({
-        code: DiagnosticCode.duplicateKey,
-        severity: 'error',
-        message: duplicateKeyMessage(key.value, lineOf(kept.offset)),
-        range: { offset: key.offset, length: key.length },
-        path: [...getNodePath(key).slice(0, -1), key.value],
-        data: { kept: kept.offset },
-      });
-    }
+    if (node.type === 'object') objectDuplicates(node, lineOf, out);
   }
   return out.sort((a, b) => a.range.offset - b.range.offset);
+}
+
+const seen = new Set<unknown>();
+
+/** The duplicate keys among one object's own keys (not those of the objects inside it), added to `out`. */
+export function objectDuplicates(node: Node, lineOf: (offset: number) => number, out: PolicyDiagnostic[]): void {
+  const children = node.children;
+  if (!children || children.length < 2) return;
+  // Most objects have no duplicate: one Set pass says so without building anything else.
+  seen.clear();
+  let duplicated = false;
+  for (const property of children) {
+    const key = property.children?.[0]?.value;
+    if (seen.has(key)) {
+      duplicated = true;
+      break;
+    }
+    seen.add(key);
+  }
+  seen.clear();
+  if (!duplicated) return;
+  const last = new Map<string, Node>();
+  for (const property of children) {
+    const key = property.children?.[0];
+    if (key && typeof key.value === 'string') last.set(key.value, key);
+  }
+  for (const property of children) {
+    const key = property.children?.[0];
+    if (!key || typeof key.value !== 'string') continue;
+    const kept = last.get(key.value);
+    if (!kept || kept === key) continue;
+    out.push({
+      code: DiagnosticCode.duplicateKey,
+      severity: 'error',
+      message: duplicateKeyMessage(key.value, lineOf(kept.offset)),
+      range: { offset: key.offset, length: key.length },
+      path: [...getNodePath(key).slice(0, -1), key.value],
+      data: { kept: kept.offset },
+    });
+  }
 }
 
 export function duplicateKeyMessage(key: string, keptLine: number): string {

@@ -126,6 +126,43 @@ test('a text with duplicate keys takes the incremental path too, the copies JSON
   assert.ok(incremental > 100, `only ${incremental} edits took the incremental path`);
 });
 
+test('typing a key where keys are duplicated, here and elsewhere, gives the duplicate-key errors a fresh parse gives', () => {
+  // The key typed is in "tools", which has a duplicate of its own; "servers.s.tools" has another,
+  // and the renamed rule holds one whose path goes through the key being typed.
+  const base = `{
+  "tools": {
+    "r": { "action": "deny", "action": "allow" },
+    "d": {},
+    "d": { "reason": "kept" }
+  },
+  "servers": { "s": { "tools": { "x": {}, "x": {} } } }
+}
+`;
+  const keyAt = base.indexOf('"r"') + 1;
+  for (const typed of ['d', 'rr', 'x', 'dd']) {
+    let current = new JsonDocument(base);
+    current.syntaxDiagnostics; // known before the edit, as after an analysis
+    // Remove the "r", then type the new name one character at a time.
+    const steps: Array<[number, number, string]> = [[keyAt, 1, ''], ...[...typed].map((character, index): [number, number, string] => [keyAt + index, 0, character])];
+    for (const [at, removed, inserted] of steps) {
+      const nextText = current.text.slice(0, at) + inserted + current.text.slice(at + removed);
+      const edited = JsonDocument.afterEdit(current, at, removed, inserted);
+      assert.ok(edited, `typing ${JSON.stringify(typed)} left the incremental path at ${at}`);
+      assert.deepEqual(edited.syntaxDiagnostics, new JsonDocument(nextText).syntaxDiagnostics, `after typing towards ${JSON.stringify(typed)}: ${nextText}`);
+      current = edited;
+    }
+  }
+  // "d" typed: the rule becomes a third copy of "d", and the nested duplicate's path follows it.
+  const renamed = JsonDocument.afterEdit(JsonDocument.afterEdit(withKnownSyntax(new JsonDocument(base)), keyAt, 1, '')!, keyAt, 0, 'd')!;
+  const paths = renamed.syntaxDiagnostics.map((diagnostic) => diagnostic.path.join('.'));
+  assert.deepEqual(paths, ['tools.d', 'tools.d.action', 'tools.d', 'servers.s.tools.x']);
+});
+
+function withKnownSyntax(document: JsonDocument): JsonDocument {
+  document.syntaxDiagnostics;
+  return document;
+}
+
 /** Every string token of a text as the parser's tree has it: keys and values, closed or left open. */
 function allStringNodes(node: Node | undefined): Node[] {
   if (!node) return [];
