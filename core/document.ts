@@ -1,4 +1,5 @@
-import { findNodeAtOffset, getNodePath, getNodeValue, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtOffset, getNodePath, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseCompactTree } from './compactTree';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
@@ -68,7 +69,7 @@ export class JsonDocument {
       return;
     }
     const errors: ParseError[] = [];
-    this.root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+    this.root = parseCompactTree(text, errors, { allowTrailingComma: true, disallowComments: false });
     this.parsedCleanly = errors.length === 0;
     for (const error of errors) {
       this.parseDiagnostics.push({

@@ -1,4 +1,5 @@
-import { findNodeAtOffset, parseTree, type Node, type ParseError } from 'jsonc-parser';
+import { findNodeAtOffset, type Node, type ParseError } from 'jsonc-parser';
+import { parseCompactTree } from './compactTree';
 import type { PolicyDiagnostic } from './diagnostic';
 import type { ReusedParse } from './document';
 import { duplicateKeyMessage, duplicateKeys } from './duplicateKeys';
@@ -42,7 +43,7 @@ export function spliceValue(
   // The nesting check the full parse makes, from the depth where the value sits.
   if (nestingBeyond(valueText, MAX_NESTING - depthOf(container)) >= 0) return undefined;
   const errors: ParseError[] = [];
-  const replacement = parseTree(valueText, errors, { allowTrailingComma: true, disallowComments: false }) as MutableNode | undefined;
+  const replacement = parseCompactTree(valueText, errors, { allowTrailingComma: true, disallowComments: false }) as MutableNode | undefined;
   // One value, nothing before or after it (no comment that could run into the text after it).
   if (!replacement || errors.length > 0 || replacement.offset !== 0 || replacement.length !== valueText.length) return undefined;
   moveBy(replacement, container.offset);
