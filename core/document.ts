@@ -6,6 +6,7 @@ import type { JsonPath } from './jsonPath';
 import { MAX_NESTING, nestingBeyond, shiftAfter, underDuplicateKey, type MutableNode } from './jsonTree';
 import { duplicateKeys, objectDuplicates } from './duplicateKeys';
 import { spliceValue } from './valueSplice';
+import { valueAfterRename } from './valueRename';
 
 export { MAX_NESTING, nestsTooDeep } from './jsonTree';
 
@@ -173,6 +174,7 @@ export class JsonDocument {
     );
     shiftAfter(root as MutableNode, offset, editEnd, delta, !closed && editEnd === node.offset + node.length);
     const newToken = text.slice(node.offset, node.offset + node.length);
+    const oldName: unknown = node.value;
     (node as MutableNode).value = closed ? (JSON.parse(newToken) as string) : newToken.slice(1);
     let value: { value: unknown } | undefined;
     if (patchValue) {
@@ -181,6 +183,9 @@ export class JsonDocument {
       for (const segment of path.slice(0, -1)) container = (container as Record<string | number, unknown>)[segment];
       (container as Record<string | number, unknown>)[path[path.length - 1] as string | number] = node.value;
       value = { value: previous.value };
+    } else if (isKey && previous.parsedValue && typeof oldName === 'string') {
+      // A rule's name typed: its object is rebuilt from the value before, not the whole policy from the tree.
+      value = valueAfterRename(previous.parsedValue.value, node, oldName);
     }
     // The duplicate keys, when they were known: moved with the text. The edit adds no line, so
     // their messages (which name the kept copy's line) stay true.
@@ -222,7 +227,7 @@ export class JsonDocument {
       root,
       parseDiagnostics,
       parsedCleanly: previous.parsedCleanly,
-      ...(value ? { value: value.value, likelySameMeaning: true } : {}),
+      ...(value ? { value: value.value, likelySameMeaning: patchValue } : {}),
       ...duplicates,
     });
   }

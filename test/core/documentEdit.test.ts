@@ -158,6 +158,51 @@ test('typing a key where keys are duplicated, here and elsewhere, gives the dupl
   assert.deepEqual(paths, ['tools.d', 'tools.d.action', 'tools.d', 'servers.s.tools.x']);
 });
 
+test('typing a key gives the value a fresh parse gives, made from the value before (JSON, JSONC, duplicates, "__proto__", index-like keys)', () => {
+  const texts = [
+    '{ "version": "1", "tools": { "a": {}, "b": { "action": "deny" }, "c_*": { "limits": [{ "max": 1, "window": 60 }] } }, "servers": { "s": { "tools": { "k": {} } } } }',
+    '{ // a comment: the value is jsonc-parser\'s\n "tools": { "a": {}, "b": 1, }, }',
+    '{"tools": {"a": {}, "a": {"reason": "kept"}, "c": 2}}',
+    '{"__proto__": {"a": 1}, "tools": {"__proto__": {}, "x": {}}}',
+    '{"tools": {"1": {}, "b": {}, "2": {}}}',
+    '{"tools": {\n  "open\n  "b": {}\n}}',
+  ];
+  let incremental = 0;
+  for (const base of texts) {
+    let current = new JsonDocument(base);
+    for (let step = 0; step < 60; step++) {
+      const keys = allStringNodes(current.root).filter((node) => node.parent?.type === 'property' && node.parent.children?.[0] === node);
+      const key = keys[step % keys.length]!;
+      const at = key.offset + 1 + (step % 2);
+      const inserted = ['x', '1', '_', 'proto__'][step % 4]!;
+      if (at > key.offset + key.length - 1) continue;
+      const nextText = current.text.slice(0, at) + inserted + current.text.slice(at);
+      current.value; // known before the edit, as after an analysis
+      const edited = JsonDocument.afterEdit(current, at, 0, inserted);
+      const expected = new JsonDocument(nextText);
+      if (!edited) {
+        current = expected;
+        continue;
+      }
+      incremental++;
+      assert.deepEqual(edited.value, expected.value, `typing ${JSON.stringify(inserted)} at ${at} in ${JSON.stringify(current.text)}`);
+      current = edited;
+    }
+  }
+  assert.ok(incremental > 200, `only ${incremental} edits took the incremental path`);
+  // The rules not renamed are the very objects of the value before: nothing else was rebuilt.
+  const text = '{ "tools": { "a": { "action": "deny" }, "b": { "action": "allow" } } }';
+  const document = new JsonDocument(text);
+  const value = document.value as { tools: Record<string, unknown> };
+  const renamed = JsonDocument.afterEdit(document, text.indexOf('"a"') + 2, 0, 'x')!;
+  const after = renamed.value as { tools: Record<string, unknown> };
+  assert.deepEqual(Object.keys(after.tools), ['ax', 'b']);
+  assert.equal(after.tools['b'], value.tools['b']);
+  assert.equal(after.tools['ax'], value.tools['a']);
+  assert.notEqual(after.tools, value.tools, 'the value before is left as it was');
+  assert.deepEqual(Object.keys(value.tools), ['a', 'b']);
+});
+
 function withKnownSyntax(document: JsonDocument): JsonDocument {
   document.syntaxDiagnostics;
   return document;
