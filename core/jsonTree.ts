@@ -64,5 +64,8 @@ export function shiftAfter(node: MutableNode, editStart: number, editEnd: number
   if (node.offset >= editEnd) node.offset += delta;
   else node.length += delta;
   if (node.colonOffset !== undefined && node.colonOffset >= editEnd) node.colonOffset += delta;
-  for (const child of node.children ?? []) shiftAfter(child as MutableNode, editStart, editEnd, delta, growsAtEnd, skip);
+  // Indexed, and no `?? []`: this runs on every node of the tree at each keystroke, and an empty
+  // array for each of its leaves was most of what a keystroke allocated here.
+  const children = node.children;
+  if (children) for (let index = 0; index < children.length; index++) shiftAfter(children[index] as MutableNode, editStart, editEnd, delta, growsAtEnd, skip);
 }

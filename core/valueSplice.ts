@@ -95,7 +95,8 @@ function depthOf(node: Node): number {
 function moveBy(node: MutableNode, by: number): void {
   node.offset += by;
   if (node.colonOffset !== undefined) node.colonOffset += by;
-  for (const child of node.children ?? []) moveBy(child as MutableNode, by);
+  const children = node.children;
+  if (children) for (let index = 0; index < children.length; index++) moveBy(children[index] as MutableNode, by);
 }
 
 /** As the line index counts them: \r\n, \r and \n. */
