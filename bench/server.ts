@@ -170,7 +170,8 @@ export async function benchLanguageServer(): Promise<string> {
   if (!entry) throw new Error('the language server is not built');
   // Written as `mcp-policy catalog` writes it (sealed, catalogSeal.ts).
   writeFileSync(join(folder, 'mcp-policy.catalog.json'), catalogFileText(buildCatalog()));
-  let text = buildPolicy();
+  const openedText = buildPolicy();
+  let text = openedText;
   const policyPath = join(folder, 'mcp-policy.json');
   writeFileSync(policyPath, text);
   const uri = pathToFileURL(policyPath).href;
@@ -272,7 +273,7 @@ export async function benchLanguageServer(): Promise<string> {
     connection.dispose();
     child.kill();
     // The same open in more fresh servers, one after another, this one stopped first.
-    while (coldOpens.length < COLD_OPENS) coldOpens.push(await coldOpenMs(entry, uri, buildPolicy()));
+    while (coldOpens.length < COLD_OPENS) coldOpens.push(await coldOpenMs(entry, uri, openedText));
     coldOpens.sort((a, b) => a - b);
     rows[coldRow] = [
       `full diagnostics on open (catalog read, cold): median of ${COLD_OPENS} fresh servers (fastest – slowest)`,

@@ -12,12 +12,13 @@ function selectorSections(policy: Policy): Array<{ server: string | undefined; p
   return list;
 }
 
+/** Selector keys remembered per catalog: keys being typed are remembered too, so they are bounded. */
+const COVERED_MEMO_LIMIT = 1000;
 /**
  * Per catalog (a catalog never changes; a reload makes a new one): what each selector covers in
  * each scope. Key completion offers every class with its count and list at each keystroke, and
  * a pass over 10,000 tools per class each time was most of a completion's own work.
  */
-const COVERED_MEMO_LIMIT = 1000;
 const coveredByCatalog = new WeakMap<ToolCatalog, Map<string, readonly CatalogTool[] | undefined>>();
 
 /** The catalog tools a selector under `servers.S` (or at the top, S undefined) covers. */
@@ -27,7 +28,6 @@ export function toolsCoveredBySelector(key: string, catalog: ToolCatalog, server
   if (!known) coveredByCatalog.set(catalog, (known = new Map()));
   const memo = `${scope ?? ''}\u0000${key}`;
   if (known.has(memo)) return known.get(memo);
-  // Keys being typed are remembered too: a bound keeps a long session from collecting them all.
   if (known.size >= COVERED_MEMO_LIMIT) known.clear();
   const selector = parseSelector(key);
   const covered = 'error' in selector ? undefined : [...catalog.toolsFor(scope)].filter((tool) => selectorCovers(selector, tool.risk));
