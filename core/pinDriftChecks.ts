@@ -40,29 +40,47 @@ function describe(policy: Policy, entries: readonly DriftedEntry[]): string {
   );
 }
 
+/**
+ * The catalog's drifted entries, found once per catalog (a catalog does not change; a reload
+ * makes a new one): the checks run again after each edit to a rule, and a sealed catalog of
+ * 10,000 tools has none to find.
+ */
+const driftedByCatalog = new WeakMap<ToolCatalog, readonly DriftedEntry[]>();
+
+function driftedEntries(catalog: ToolCatalog): readonly DriftedEntry[] {
+  let drifted = driftedByCatalog.get(catalog);
+  if (!drifted) {
+    const found: DriftedEntry[] = [];
+    for (const server of catalog.serverNames()) {
+      const tools = catalog.toolListFor(server);
+      for (let index = 0; index < tools.length; index++) if (entryDrifted(tools[index]!)) found.push({ server, tool: tools[index]! });
+    }
+    drifted = found;
+    driftedByCatalog.set(catalog, drifted);
+  }
+  return drifted;
+}
+
 /** Drifted entries a rule names exactly; pure in the rule's place and the catalog. */
-export function driftedEntriesForRule(key: string, server: string | undefined, catalog: ToolCatalog): DriftedEntry[] {
+function driftedEntriesForRule(key: string, server: string | undefined, catalog: ToolCatalog, drifted: readonly DriftedEntry[]): DriftedEntry[] {
   if (isGlobPattern(key) || isSelectorKey(key)) return [];
   if (server !== undefined && catalog.hasServer(server)) {
     const tool = catalog.pinned(server, key);
     return tool && entryDrifted(tool) ? [{ server, tool }] : [];
   }
-  const found: DriftedEntry[] = [];
-  for (const entry of catalog.entries()) if (entry.tool.name === key && entryDrifted(entry.tool)) found.push(entry);
-  return found;
+  return drifted.filter((entry) => entry.tool.name === key);
 }
 
 export function checkPinDrift(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, out: PolicyDiagnostic[]): void {
   if (!catalog || catalog.isEmpty) return;
-  const drifted: DriftedEntry[] = [];
-  for (const entry of catalog.entries()) if (entryDrifted(entry.tool)) drifted.push(entry);
+  const drifted = driftedEntries(catalog);
   if (drifted.length === 0) return;
   const reported = new Set<CatalogTool>();
   const sections: Array<{ server: string | undefined; path: JsonPath; keys: string[] }> = Object.entries(policy.servers ?? {}).map(([server, section]) => ({ server, path: ['servers', server, 'tools'], keys: Object.keys(section.tools ?? {}) }));
   sections.push({ server: undefined, path: ['tools'], keys: Object.keys(policy.tools ?? {}) });
   for (const section of sections) {
     for (const key of section.keys) {
-      const entries = driftedEntriesForRule(key, section.server, catalog);
+      const entries = driftedEntriesForRule(key, section.server, catalog, drifted);
       if (entries.length === 0) continue;
       for (const entry of entries) reported.add(entry.tool);
       const path = [...section.path, key];
