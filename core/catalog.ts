@@ -36,6 +36,7 @@ export class ToolCatalog {
   private readonly byServer = new Map<string, Map<string, CatalogTool>>();
   private readonly byName = new Map<string, CatalogTool>();
   private readonly namesByScope = new Map<string | undefined, readonly string[]>();
+  private readonly toolsByScope = new Map<string | undefined, readonly CatalogTool[]>();
 
   static empty(): ToolCatalog {
     return new ToolCatalog([]);
@@ -51,7 +52,8 @@ export class ToolCatalog {
         if (!isRecord(server) || !Array.isArray(server.tools)) continue;
         const tools = this.byServer.get(serverName) ?? new Map<string, CatalogTool>();
         this.byServer.set(serverName, tools);
-        for (const raw of server.tools) {
+        for (let index = 0; index < server.tools.length; index++) {
+          const raw = server.tools[index]!;
           if (!isRecord(raw) || typeof raw.name !== 'string') continue;
           const tool: CatalogTool =
             adopt && isRecord(raw.inputSchema) && isRisk(raw.risk) ? (raw as CatalogTool) : { ...raw, inputSchema: isRecord(raw.inputSchema) ? raw.inputSchema : { type: 'object' }, risk: isRisk(raw.risk) ? raw.risk : classifyTool(raw) };
@@ -96,6 +98,17 @@ export class ToolCatalog {
       this.namesByScope.set(scope, names);
     }
     return names;
+  }
+
+  /** The tools toolsFor gives, as a list made once, walked by index for the reason above. */
+  toolListFor(server?: string): readonly CatalogTool[] {
+    const scope = server !== undefined && this.byServer.has(server) ? server : undefined;
+    let tools = this.toolsByScope.get(scope);
+    if (!tools) {
+      tools = [...(scope !== undefined ? this.byServer.get(scope)! : this.byName).values()];
+      this.toolsByScope.set(scope, tools);
+    }
+    return tools;
   }
 
   /** The tool as pinned for exactly this server; no fallback to another server's tool of that name. */

@@ -263,7 +263,10 @@ export function compileRuleSet(tools: Record<string, Rule> | undefined, basePath
   const globs = new GlobIndex<CompiledRule>();
   const selectors: CompiledRule[] = [];
   let order = 0;
-  for (const [key, rule] of Object.entries(tools ?? {})) {
+  const keys = Object.keys(tools ?? {});
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const rule = tools![key]!;
     const path = [...basePath, key];
     const pathText = formatJsonPath(path);
     const compiled: CompiledRule = {

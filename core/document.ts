@@ -248,7 +248,8 @@ export class JsonDocument {
 
   nodeAt(path: JsonPath): Node | undefined {
     let node = this.root;
-    for (const segment of path) {
+    for (let index = 0; index < path.length; index++) {
+      const segment = path[index]!;
       if (!node) return undefined;
       if (typeof segment === 'number') {
         node = node.type === 'array' ? node.children?.[segment] : undefined;
@@ -268,8 +269,10 @@ export class JsonDocument {
     let index = this.keyIndex.get(object);
     if (!index) {
       index = new Map();
-      for (const property of object.children ?? []) {
-        const [key, value] = property.children ?? [];
+      const properties = object.children ?? [];
+      for (let at = 0; at < properties.length; at++) {
+        const key = properties[at]!.children?.[0];
+        const value = properties[at]!.children?.[1];
         // Like JSON.parse, which builds the value that is enforced: the last of duplicate keys wins.
         if (key && value && typeof key.value === 'string') index.set(key.value, value);
       }
@@ -296,7 +299,8 @@ export class JsonDocument {
 function lastValueOf(object: Node, key: string): Node | undefined {
   const properties = object.children ?? [];
   for (let index = properties.length - 1; index >= 0; index--) {
-    const [name, value] = properties[index]?.children ?? [];
+    const name = properties[index]?.children?.[0];
+    const value = properties[index]?.children?.[1];
     if (name?.value === key && value) return value;
   }
   return undefined;

@@ -33,7 +33,8 @@ export function compileGlob(pattern: string): Glob {
       // Greedy leftmost search of the middle parts is exact for `*`-only globs.
       let at = head.length;
       const end = name.length - tail.length;
-      for (const part of middle) {
+      for (let index = 0; index < middle.length; index++) {
+        const part = middle[index]!;
         const found = name.indexOf(part, at);
         if (found < 0 || found + part.length > end) return false;
         at = found + part.length;

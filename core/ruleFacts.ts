@@ -51,7 +51,10 @@ export class RuleFacts {
     if (unknown.size === 0) return matched;
     const found = new Set<string>();
     const names = catalog.toolNamesFor(scope);
-    for (let index = 0; index < names.length; index++) for (const pattern of unknown.matching(names[index]!)) found.add(pattern);
+    for (let index = 0; index < names.length; index++) {
+      const patternsMatched = unknown.matching(names[index]!);
+      for (let at = 0; at < patternsMatched.length; at++) found.add(patternsMatched[at]!);
+    }
     for (const pattern of patterns) {
       const key = prefix + pattern;
       if (this.globMatches.has(key)) continue;

@@ -12,6 +12,7 @@ import { checkIdentifierArguments } from './identifierArguments';
 import { formatJsonPath, type JsonPath } from './jsonPath';
 import { describeWindow, windowMs, type Limit, type Policy, type Rule } from './model';
 import { isObject } from './sanitize';
+import { forEachOwn } from './ownRecord';
 import { unknownSchemaKeys } from './schemaKeywords';
 import { suggest } from './suggest';
 import { freshFacts, type RuleFacts } from './ruleFacts';
@@ -102,10 +103,10 @@ function checkCounters(document: JsonDocument, policy: Policy, out: PolicyDiagno
     });
   };
   visit(policy.all_tools?.limits, ['all_tools', 'limits']);
-  for (const [key, rule] of Object.entries(policy.tools ?? {})) visit(rule.limits, ['tools', key, 'limits']);
+  forEachOwn(policy.tools, (key, rule) => visit(rule.limits, ['tools', key, 'limits']));
   for (const [server, section] of Object.entries(policy.servers ?? {})) {
     visit(section.all_tools?.limits, ['servers', server, 'all_tools', 'limits']);
-    for (const [key, rule] of Object.entries(section.tools ?? {})) visit(rule.limits, ['servers', server, 'tools', key, 'limits']);
+    forEachOwn(section.tools, (key, rule) => visit(rule.limits, ['servers', server, 'tools', key, 'limits']));
   }
 }
 
@@ -141,7 +142,10 @@ function checkTies(document: JsonDocument, section: Section, out: PolicyDiagnost
 }
 
 function checkArgumentsSchemas(document: JsonDocument, section: Section, facts: RuleFacts, out: PolicyDiagnostic[]): void {
-  for (const [key, rule] of Object.entries(section.tools)) {
+  const keys = Object.keys(section.tools);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const rule = section.tools[key]!;
     if (!rule.arguments) continue;
     for (const unknown of unknownSchemaKeys(rule.arguments)) {
       const at = [...section.path, key, 'arguments', unknown];
@@ -191,7 +195,10 @@ function checkAgainstCatalog(document: JsonDocument, section: Section, catalog: 
   const scope = section.server !== undefined && catalog.hasServer(section.server) ? section.server : undefined;
   const where = scope !== undefined ? `server "${scope}"` : 'the tool catalog';
   const matchedGlobs = facts.matchingAny(catalog, scope, Object.keys(section.tools).filter(isGlobPattern));
-  for (const [key, rule] of Object.entries(section.tools)) {
+  const keys = Object.keys(section.tools);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const rule = section.tools[key]!;
     if (isSelectorKey(key)) continue; // checked by checkSelectors
     const path = [...section.path, key];
     if (isGlobPattern(key)) {
@@ -260,7 +267,8 @@ function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, 
     const shadowing: Array<{ server: string; by: string }> = [];
     // A catalog server without a section of its own always reaches the top-level rule.
     let reachable = useCatalog && catalogServers.some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
-    for (const { server, exact, globs } of serverGlobs) {
+    for (let index = 0; index < serverGlobs.length; index++) {
+      const { server, exact, globs } = serverGlobs[index]!;
       if (useCatalog && catalog.hasServer(server) && !catalog.find(key, server)) continue;
       // The server's own exact rule for the tool is a deliberate override, not an accident.
       if (exact.has(key)) continue;
@@ -339,15 +347,16 @@ function checkHideAgainstCatalog(document: JsonDocument, policy: Policy, catalog
 function checkShadowedAndRisky(document: JsonDocument, policy: Policy, catalog: ToolCatalog, outcomes: Map<string, Map<string, ToolOutcome>>, facts: RuleFacts, out: PolicyDiagnostic[]): void {
   const winners = new Set<string>();
   const risky = new Map<string, { path: JsonPath; part: 'key' | 'value'; tools: string[] }>();
-  for (const byTool of outcomes.values()) {
-    for (const outcome of byTool.values()) {
+  // forEach, not for…of: no entry or step object per tool in code not yet optimized (ownRecord.ts).
+  outcomes.forEach((byTool) =>
+    byTool.forEach((outcome) => {
       if (outcome.winner !== undefined) winners.add(outcome.winner);
-      if (!outcome.risky) continue;
+      if (!outcome.risky) return;
       const entry = risky.get(outcome.risky.key) ?? { path: outcome.risky.path, part: outcome.risky.part, tools: [] };
       if (!entry.tools.includes(outcome.risky.label)) entry.tools.push(outcome.risky.label);
       risky.set(outcome.risky.key, entry);
-    }
-  }
+    }),
+  );
   // A glob that matches a tool its rules apply to (checkAgainstCatalog's scope) and decides none of them.
   const matchedGlobs = new Map<string, JsonPath>();
   for (const section of sections(policy)) {
