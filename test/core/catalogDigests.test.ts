@@ -119,3 +119,15 @@ test('a catalog that is not JSON leaves the worker working for the next one', ()
     }
   });
 });
+
+test('a catalog file reads the same whether its text is ASCII or not', () => {
+  withFolder((folder) => {
+    const file = pinnedCatalog();
+    const tools = file.servers.fluentcrm!.tools;
+    for (const description of ['Plain ASCII: "quoted", back\\slash, \\u00e9 escaped', 'Résumé — naïve 😀 日本語', 'BOM-free \u00ff\u0100']) {
+      tools[0]!.description = description;
+      writeFileSync(join(folder, 'mcp-policy.catalog.json'), JSON.stringify(file, null, 2));
+      assert.equal(load(folder).find(tools[0]!.name, 'fluentcrm')?.description, description);
+    }
+  });
+});
