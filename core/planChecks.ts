@@ -5,8 +5,7 @@ import { formatJsonPath, type JsonPath } from './jsonPath';
 import { DEFAULT_ACTION, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
 import { catalogRiskSource, isSelectorKey } from './riskSelector';
-import { forEachOwn, setOwn } from './ownRecord';
-import { ruleMeaning } from './ruleMeaning';
+import { setOwn } from './ownRecord';
 
 /** What resolving one catalog tool through the rules says, for the shadowed and risky checks. */
 export interface ToolOutcome {
@@ -33,6 +32,12 @@ interface Snapshot {
   outcomes: Map<string, Map<string, ToolOutcome>>;
 }
 
+/** A rule's meaning for a plan; its `reason` decides nothing. */
+function meaning(rule: Rule): string {
+  const { reason: _reason, ...rest } = rule;
+  return JSON.stringify(rest);
+}
+
 function sectionKey(server: string | undefined): string {
   return server ?? '\u0000top';
 }
@@ -42,10 +47,10 @@ function sectionStates(policy: Policy): Map<string, SectionState> {
   const add = (server: string | undefined, tools: Record<string, Rule> | undefined): void => {
     const rules = new Map<string, string>();
     const globOrder: string[] = [];
-    forEachOwn(tools, (key, rule) => {
-      rules.set(key, ruleMeaning(rule));
+    for (const [key, rule] of Object.entries(tools ?? {})) {
+      rules.set(key, meaning(rule));
       if (isGlobPattern(key)) globOrder.push(key);
-    });
+    }
     states.set(sectionKey(server), { rules, globOrder });
   };
   for (const [server, section] of Object.entries(policy.servers ?? {})) add(server, section.tools);
@@ -60,9 +65,9 @@ function frameOf(policy: Policy): string {
   for (const [server, section] of Object.entries(policy.servers ?? {})) {
     const { tools, ...rest } = section;
     setOwn(servers, server, rest);
-    forEachOwn(tools, (key, rule) => isSelectorKey(key) && selectors.push([server, key, ruleMeaning(rule)]));
+    for (const [key, rule] of Object.entries(tools ?? {})) if (isSelectorKey(key)) selectors.push([server, key, meaning(rule)]);
   }
-  forEachOwn(policy.tools, (key, rule) => isSelectorKey(key) && selectors.push(['', key, ruleMeaning(rule)]));
+  for (const [key, rule] of Object.entries(policy.tools ?? {})) if (isSelectorKey(key)) selectors.push(['', key, meaning(rule)]);
   const { tools: _tools, servers: _servers, ...rest } = policy;
   return JSON.stringify({ rest, servers, selectors });
 }
@@ -105,8 +110,7 @@ export class ToolOutcomes {
       const resolved = compiled();
       for (const server of policyServers) {
         const byTool = new Map<string, ToolOutcome>();
-        const tools = catalog.toolListFor(catalog.hasServer(server) ? server : undefined);
-        for (let index = 0; index < tools.length; index++) byTool.set(tools[index]!.name, outcomeOf(resolved, policy, server, tools[index]!));
+        for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) byTool.set(tool.name, outcomeOf(resolved, policy, server, tool));
         outcomes.set(server, byTool);
       }
       this.snapshot = { catalog, frame, sections, outcomes };
