@@ -5,7 +5,7 @@ import { formatJsonPath, type JsonPath } from './jsonPath';
 import { DEFAULT_ACTION, type Policy, type Rule } from './model';
 import { isRisky } from './risk';
 import { catalogRiskSource, isSelectorKey } from './riskSelector';
-import { setOwn } from './ownRecord';
+import { forEachOwn, setOwn } from './ownRecord';
 
 /** What resolving one catalog tool through the rules says, for the shadowed and risky checks. */
 export interface ToolOutcome {
@@ -47,10 +47,10 @@ function sectionStates(policy: Policy): Map<string, SectionState> {
   const add = (server: string | undefined, tools: Record<string, Rule> | undefined): void => {
     const rules = new Map<string, string>();
     const globOrder: string[] = [];
-    for (const [key, rule] of Object.entries(tools ?? {})) {
+    forEachOwn(tools, (key, rule) => {
       rules.set(key, meaning(rule));
       if (isGlobPattern(key)) globOrder.push(key);
-    }
+    });
     states.set(sectionKey(server), { rules, globOrder });
   };
   for (const [server, section] of Object.entries(policy.servers ?? {})) add(server, section.tools);
@@ -65,9 +65,9 @@ function frameOf(policy: Policy): string {
   for (const [server, section] of Object.entries(policy.servers ?? {})) {
     const { tools, ...rest } = section;
     setOwn(servers, server, rest);
-    for (const [key, rule] of Object.entries(tools ?? {})) if (isSelectorKey(key)) selectors.push([server, key, meaning(rule)]);
+    forEachOwn(tools, (key, rule) => isSelectorKey(key) && selectors.push([server, key, meaning(rule)]));
   }
-  for (const [key, rule] of Object.entries(policy.tools ?? {})) if (isSelectorKey(key)) selectors.push(['', key, meaning(rule)]);
+  forEachOwn(policy.tools, (key, rule) => isSelectorKey(key) && selectors.push(['', key, meaning(rule)]));
   const { tools: _tools, servers: _servers, ...rest } = policy;
   return JSON.stringify({ rest, servers, selectors });
 }
@@ -110,7 +110,8 @@ export class ToolOutcomes {
       const resolved = compiled();
       for (const server of policyServers) {
         const byTool = new Map<string, ToolOutcome>();
-        for (const tool of catalog.toolsFor(catalog.hasServer(server) ? server : undefined)) byTool.set(tool.name, outcomeOf(resolved, policy, server, tool));
+        const tools = catalog.toolListFor(catalog.hasServer(server) ? server : undefined);
+        for (let index = 0; index < tools.length; index++) byTool.set(tools[index]!.name, outcomeOf(resolved, policy, server, tools[index]!));
         outcomes.set(server, byTool);
       }
       this.snapshot = { catalog, frame, sections, outcomes };

@@ -6,7 +6,7 @@ import type { Policy, Rule } from './model';
 import { ToolOutcomes } from './planChecks';
 import { RuleFacts } from './ruleFacts';
 import { semanticChecks, type SemanticMemo } from './semanticChecks';
-import { setOwn } from './ownRecord';
+import { forEachOwn, setOwn } from './ownRecord';
 
 type Remembered = Omit<PolicyDiagnostic, 'range'> & { part: 'key' | 'value' };
 
@@ -46,10 +46,10 @@ export class SemanticCache {
 function withoutReasons(tools: Record<string, Rule> | undefined): Record<string, Rule> | undefined {
   if (!tools) return undefined;
   const out: Record<string, Rule> = {};
-  for (const [name, rule] of Object.entries(tools)) {
+  forEachOwn(tools, (name, rule) => {
     const { reason: _reason, ...meaning } = rule;
     setOwn(out, name, meaning);
-  }
+  });
   return out;
 }
 
