@@ -265,8 +265,7 @@ function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, 
   for (const key of Object.keys(policy.tools ?? {})) {
     if (isGlobPattern(key)) continue;
     const shadowing: Array<{ server: string; by: string }> = [];
-    // A catalog server without a section of its own always reaches the top-level rule.
-    let reachable = useCatalog && catalogServers.some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
+    let reachable = false;
     for (let index = 0; index < serverGlobs.length; index++) {
       const { server, exact, globs } = serverGlobs[index]!;
       if (useCatalog && catalog.hasServer(server) && !catalog.find(key, server)) continue;
@@ -277,6 +276,9 @@ function checkTopRulesShadowedByServers(document: JsonDocument, policy: Policy, 
       else shadowing.push({ server, by: formatJsonPath(['servers', server, 'tools', by]) });
     }
     if (shadowing.length === 0) continue;
+    // A catalog server without a section of its own always reaches the top-level rule. Asked
+    // only for shadowed rules: it is a lookup per catalog server, for each of thousands of rules.
+    reachable ||= useCatalog && catalogServers.some((server) => !policy.servers?.[server] && catalog.find(key, server) !== undefined);
     const path = ['tools', key];
     const names = shadowing.map((entry) => `"${entry.server}"`).join(', ');
     const by = shadowing.map((entry) => entry.by).join(', ');
