@@ -27,7 +27,7 @@ interface Snapshot {
   catalog: ToolCatalog;
   /** Everything but the rules that can change a plan: defaults, hide, all_tools, servers, selectors. */
   frame: string;
-  sections: Map<string, SectionState>;
+  sections: Map<SectionKey, SectionState>;
   /** server → tool → outcome, in the order the checks visit them. */
   outcomes: Map<string, Map<string, ToolOutcome>>;
 }
@@ -38,12 +38,23 @@ function meaning(rule: Rule): string {
   return JSON.stringify(rest);
 }
 
-function sectionKey(server: string | undefined): string {
-  return server ?? '\u0000top';
+/** Sections by server name; the top-level rules under undefined, so that no server name can take their place. */
+type SectionKey = string | undefined;
+
+function sectionKey(server: string | undefined): SectionKey {
+  return server;
 }
 
-function sectionStates(policy: Policy): Map<string, SectionState> {
-  const states = new Map<string, SectionState>();
+/**
+ * Made once per policy object (one per analysis): the semantic cache's key and the plan checks
+ * both need every rule's meaning. Kept by the Policy, which no one changes once sanitized.
+ */
+const statesByPolicy = new WeakMap<Policy, Map<SectionKey, SectionState>>();
+
+function sectionStates(policy: Policy): Map<SectionKey, SectionState> {
+  const known = statesByPolicy.get(policy);
+  if (known) return known;
+  const states = new Map<SectionKey, SectionState>();
   const add = (server: string | undefined, tools: Record<string, Rule> | undefined): void => {
     const rules = new Map<string, string>();
     const globOrder: string[] = [];
@@ -55,7 +66,25 @@ function sectionStates(policy: Policy): Map<string, SectionState> {
   };
   for (const [server, section] of Object.entries(policy.servers ?? {})) add(server, section.tools);
   add(undefined, policy.tools);
+  statesByPolicy.set(policy, states);
   return states;
+}
+
+/**
+ * The policy's meaning as one string, equal exactly when all but the rules' reasons is: the
+ * policy with each `tools` replaced by whether it is there, then each section's rules, key and
+ * meaning. JSON never holds a raw control character, so the separators cannot occur in a part.
+ */
+export function policyMeaningKey(policy: Policy): string {
+  const { tools, servers, ...rest } = policy;
+  const sections: Record<string, unknown> = {};
+  forEachOwn(servers, (server, { tools: serverTools, ...section }) => setOwn(sections, server, { ...section, tools: serverTools !== undefined }));
+  const parts = [JSON.stringify({ ...rest, tools: tools !== undefined, servers: servers && sections })];
+  for (const [server, state] of sectionStates(policy)) {
+    parts.push(server === undefined ? '\u0002' : `\u0003${JSON.stringify(server)}`);
+    state.rules.forEach((meaning, key) => parts.push(JSON.stringify(key), meaning));
+  }
+  return parts.join('\u0001');
 }
 
 /** The policy without its rules, plus its selector rules (a selector can decide any tool). */
@@ -137,9 +166,9 @@ export class ToolOutcomes {
 }
 
 /** Keys added, removed or changed per section; undefined when the sections or the globs' order differ (resolve everything). */
-function changedRules(before: Map<string, SectionState>, after: Map<string, SectionState>): Map<string, Set<string>> | undefined {
+function changedRules(before: Map<SectionKey, SectionState>, after: Map<SectionKey, SectionState>): Map<SectionKey, Set<string>> | undefined {
   if (before.size !== after.size) return undefined;
-  const changed = new Map<string, Set<string>>();
+  const changed = new Map<SectionKey, Set<string>>();
   for (const [section, now] of after) {
     const was = before.get(section);
     if (!was) return undefined;

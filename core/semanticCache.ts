@@ -2,11 +2,10 @@ import type { ToolCatalog } from './catalog';
 import type { CompiledPolicy } from './compile';
 import type { PolicyDiagnostic } from './diagnostic';
 import type { JsonDocument } from './document';
-import type { Policy, Rule } from './model';
-import { ToolOutcomes } from './planChecks';
+import type { Policy } from './model';
+import { policyMeaningKey, ToolOutcomes } from './planChecks';
 import { RuleFacts } from './ruleFacts';
 import { semanticChecks, type SemanticMemo } from './semanticChecks';
-import { forEachOwn, setOwn } from './ownRecord';
 
 type Remembered = Omit<PolicyDiagnostic, 'range'> & { part: 'key' | 'value' };
 
@@ -26,7 +25,7 @@ export class SemanticCache {
   private remembered: Remembered[] = [];
 
   check(document: JsonDocument, policy: Policy, catalog: ToolCatalog | undefined, compiled: () => CompiledPolicy): PolicyDiagnostic[] {
-    const key = meaningKey(policy);
+    const key = policyMeaningKey(policy);
     if (key === this.key && catalog === this.catalog) {
       return this.remembered.map(({ part, ...rest }) => ({ ...rest, range: document.rangeOf(rest.path, part) }));
     }
@@ -41,20 +40,4 @@ export class SemanticCache {
     });
     return diagnostics;
   }
-}
-
-function withoutReasons(tools: Record<string, Rule> | undefined): Record<string, Rule> | undefined {
-  if (!tools) return undefined;
-  const out: Record<string, Rule> = {};
-  forEachOwn(tools, (name, rule) => {
-    const { reason: _reason, ...meaning } = rule;
-    setOwn(out, name, meaning);
-  });
-  return out;
-}
-
-function meaningKey(policy: Policy): string {
-  const servers: Policy['servers'] = {};
-  for (const [name, section] of Object.entries(policy.servers ?? {})) setOwn(servers, name, { ...section, tools: withoutReasons(section.tools) ?? {} });
-  return JSON.stringify({ ...policy, tools: withoutReasons(policy.tools), servers });
 }
