@@ -59,10 +59,6 @@ export function parseCompactTree(text: string, errors: ParseError[], options: Pa
     else siblings.push(valueNode);
     return valueNode;
   };
-  const fitChildren = (node: BuildNode): void => {
-    const children = node.children!;
-    if (children.length > 0 && children.length < FIRST_CAPACITY) node.children = children.slice();
-  };
   visit(
     text,
     {
@@ -110,4 +106,10 @@ export function parseCompactTree(text: string, errors: ParseError[], options: Pa
   const result = currentParent.children![0];
   if (result) delete (result as Partial<BuildNode>).parent;
   return result as Node | undefined;
+}
+
+/** An object's or array's children in an array of their size, once they are all there. */
+export function fitChildren(node: { children?: Node[] }): void {
+  const children = node.children!;
+  if (children.length > 0 && children.length < FIRST_CAPACITY) node.children = children.slice();
 }

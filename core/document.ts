@@ -1,5 +1,6 @@
 import { findNodeAtOffset, getNodePath, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { parseCompactTree } from './compactTree';
+import { parseWellFormedTree } from './wellFormedTree';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { DiagnosticCode, type PolicyDiagnostic, type TextRange } from './diagnostic';
 import type { JsonPath } from './jsonPath';
@@ -52,6 +53,14 @@ export class JsonDocument {
       this.parsedCleanly = parsed.parsedCleanly;
       if (parsed.syntaxDiagnostics) this.allSyntaxDiagnostics = [...parsed.syntaxDiagnostics, ...this.parseDiagnostics];
       this.reusedDuplicates = parsed.duplicateKeys;
+      return;
+    }
+    // Most texts are well formed (and nested at most MAX_NESTING deep): one pass makes their
+    // tree. jsonc-parser parses the rest, with its errors and its recovery.
+    const wellFormed = parseWellFormedTree(text, MAX_NESTING);
+    if (wellFormed) {
+      this.root = wellFormed;
+      this.parsedCleanly = true;
       return;
     }
     const tooDeep = nestingBeyond(text, MAX_NESTING);
