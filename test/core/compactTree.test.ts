@@ -46,7 +46,7 @@ function assertAgrees(text: string, label: string): 'clean' | 'errors' {
  * Heap bytes the tree of a text keeps alive, counted in a fresh process (full collections
  * before and after): counted here, one parse's leftovers were still found by the next count.
  */
-function retainedBytes(parser: 'jsonc' | 'compact', text: string): number {
+function retainedBytes(parser: 'jsonc' | 'compact' | 'wellFormed', text: string): number {
   const folder = mkdtempSync(join(tmpdir(), 'mcp-policy-tree-'));
   try {
     const file = join(folder, 'policy.json');
@@ -54,7 +54,9 @@ function retainedBytes(parser: 'jsonc' | 'compact', text: string): number {
     const parse =
       parser === 'jsonc'
         ? `require(${JSON.stringify(require.resolve('jsonc-parser'))}).parseTree`
-        : `require(${JSON.stringify(require.resolve('../../core/compactTree'))}).parseCompactTree`;
+        : parser === 'compact'
+          ? `require(${JSON.stringify(require.resolve('../../core/compactTree'))}).parseCompactTree`
+          : `(text) => require(${JSON.stringify(require.resolve('../../core/wellFormedTree'))}).parseWellFormedTree(text)`;
     const script = `const text = require('node:fs').readFileSync(${JSON.stringify(file)}, 'utf8'); const parse = ${parse};
       gc(); gc(); const before = process.memoryUsage().heapUsed; const tree = parse(text, [], { allowTrailingComma: true });
       gc(); gc(); process.stdout.write(String(process.memoryUsage().heapUsed - before + (tree ? 0 : NaN)));`;
@@ -163,6 +165,9 @@ describe('the compact parse tree (core/compactTree.ts) is jsonc-parser’s tree'
     const jsonc = retainedBytes('jsonc', text);
     const compact = retainedBytes('compact', text);
     assert.ok(compact < 0.8 * jsonc, `compact tree ${(compact / 1e6).toFixed(2)} MB, jsonc-parser's ${(jsonc / 1e6).toFixed(2)} MB`);
+    // The one-pass tree of a well-formed text (wellFormedTree.ts) is as compact.
+    const wellFormed = retainedBytes('wellFormed', text);
+    assert.ok(wellFormed < 0.8 * jsonc, `one-pass tree ${(wellFormed / 1e6).toFixed(2)} MB, jsonc-parser's ${(jsonc / 1e6).toFixed(2)} MB`);
   });
 
   it('is what JsonDocument parses with: the same value, ranges and syntax errors as before', () => {
