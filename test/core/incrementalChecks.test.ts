@@ -121,6 +121,21 @@ describe('incremental semantic checks', () => {
     }
   });
 
+  it('keep a server’s rules apart from the top-level rules, whatever the server is named', () => {
+    const next = random(11);
+    const pick: Pick = (list) => list[Math.floor(next() * list.length)]!;
+    // Not in the catalog, so its rules are resolved against every tool, as the top-level ones are.
+    const policy: Policy = { version: '1', default: 'allow', tools: {}, servers: { '\u0000top': { tools: {} } } };
+    const cache = new SemanticCache();
+    for (let step = 0; step < 150; step++) {
+      editPolicy(policy, pick, next);
+      policy.servers['\u0000top'] ??= { tools: {} };
+      const text = JSON.stringify(policy, null, 2);
+      const incremental = analyzePolicy(text, { catalog, semanticCache: cache }).diagnostics;
+      assert.deepEqual(comparable(incremental), comparable(analyzePolicy(text, { catalog }).diagnostics), `step ${step}:\n${text}`);
+    }
+  });
+
   it('see that moving a glob changes who wins a tie, though no rule changed', () => {
     const cache = new SemanticCache();
     // Both have 11 literal characters and both match crm_get_tag_0: the one written first decides it.
