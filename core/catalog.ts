@@ -88,29 +88,34 @@ export class ToolCatalog {
   }
 
   /**
-   * The names toolsFor gives, as a list made once (the catalog does not change): did-you-mean and
-   * the glob checks walk it by index, since a Map iterator, still unoptimized on a cold open,
-   * allocates a result object for each of 10,000 names on every pass.
+   * The tools toolsFor gives, as a list made once (the catalog does not change): the checks walk
+   * it by index, since a Map iterator, still unoptimized on a cold open, allocates a result object
+   * for each of 10,000 tools on every pass.
    */
-  toolNamesFor(server?: string): readonly string[] {
-    const scope = server !== undefined && this.byServer.has(server) ? server : undefined;
-    let names = this.namesByScope.get(scope);
-    if (!names) {
-      names = [...(scope !== undefined ? this.byServer.get(scope)! : this.byName).keys()];
-      this.namesByScope.set(scope, names);
-    }
-    return names;
-  }
-
-  /** The tools toolsFor gives, as a list made once, walked by index for the reason above. */
   toolListFor(server?: string): readonly CatalogTool[] {
-    const scope = server !== undefined && this.byServer.has(server) ? server : undefined;
+    const scope = this.scopeOf(server);
     let tools = this.toolsByScope.get(scope);
     if (!tools) {
       tools = [...(scope !== undefined ? this.byServer.get(scope)! : this.byName).values()];
       this.toolsByScope.set(scope, tools);
     }
     return tools;
+  }
+
+  /** The names of toolListFor's tools, made once too: did-you-mean and the glob checks walk them. */
+  toolNamesFor(server?: string): readonly string[] {
+    const scope = this.scopeOf(server);
+    let names = this.namesByScope.get(scope);
+    if (!names) {
+      names = this.toolListFor(scope).map((tool) => tool.name);
+      this.namesByScope.set(scope, names);
+    }
+    return names;
+  }
+
+  /** A server the catalog has, else undefined: every tool. */
+  private scopeOf(server: string | undefined): string | undefined {
+    return server !== undefined && this.byServer.has(server) ? server : undefined;
   }
 
   /** The tool as pinned for exactly this server; no fallback to another server's tool of that name. */

@@ -41,10 +41,6 @@ function meaning(rule: Rule): string {
 /** Sections by server name; the top-level rules under undefined, so that no server name can take their place. */
 type SectionKey = string | undefined;
 
-function sectionKey(server: string | undefined): SectionKey {
-  return server;
-}
-
 /**
  * Made once per policy object (one per analysis): the semantic cache's key and the plan checks
  * both need every rule's meaning. Kept by the Policy, which no one changes once sanitized.
@@ -62,7 +58,7 @@ function sectionStates(policy: Policy): Map<SectionKey, SectionState> {
       rules.set(key, meaning(rule));
       if (isGlobPattern(key)) globOrder.push(key);
     });
-    states.set(sectionKey(server), { rules, globOrder });
+    states.set(server, { rules, globOrder });
   };
   for (const [server, section] of Object.entries(policy.servers ?? {})) add(server, section.tools);
   add(undefined, policy.tools);
@@ -150,7 +146,7 @@ export class ToolOutcomes {
       const work: Array<{ byTool: Map<string, ToolOutcome>; server: string; tool: CatalogTool }> = [];
       for (const [server, byTool] of previous.outcomes) {
         const scope = catalog.hasServer(server) ? server : undefined;
-        for (const name of affectedTools(catalog, scope, [...(changed.get(sectionKey(undefined)) ?? []), ...(changed.get(sectionKey(server)) ?? [])])) {
+        for (const name of affectedTools(catalog, scope, [...(changed.get(undefined) ?? []), ...(changed.get(server) ?? [])])) {
           const tool = catalog.find(name, scope);
           if (tool && byTool.has(name)) work.push({ byTool, server, tool });
         }

@@ -30,7 +30,7 @@ export function toolsCoveredBySelector(key: string, catalog: ToolCatalog, server
   if (known.has(memo)) return known.get(memo);
   if (known.size >= COVERED_MEMO_LIMIT) known.clear();
   const selector = parseSelector(key);
-  const covered = 'error' in selector ? undefined : [...catalog.toolsFor(scope)].filter((tool) => selectorCovers(selector, tool.risk));
+  const covered = 'error' in selector ? undefined : catalog.toolListFor(scope).filter((tool) => selectorCovers(selector, tool.risk));
   known.set(memo, covered);
   return covered;
 }

@@ -119,20 +119,9 @@ class WellFormedParser {
       const value = this.value(property);
       property.children = [keyNode, value];
       property.length = value.offset + value.length - property.offset;
-      this.skipTrivia();
-      const next = text.charCodeAt(this.at);
-      if (next === 0x2c) {
-        this.at++;
-        this.skipTrivia();
-      } else if (next !== 0x7d) {
-        throw NOT_WELL_FORMED;
-      }
+      this.entryEnd(0x7d);
     }
-    this.at++;
-    node.length = this.at - node.offset;
-    fitChildren(node);
-    this.depth--;
-    return node;
+    return this.closed(node);
   }
 
   private array(parent: MutableNode | undefined): MutableNode {
@@ -143,15 +132,25 @@ class WellFormedParser {
     this.skipTrivia();
     while (text.charCodeAt(this.at) !== 0x5d) {
       node.children!.push(this.value(node));
-      this.skipTrivia();
-      const next = text.charCodeAt(this.at);
-      if (next === 0x2c) {
-        this.at++;
-        this.skipTrivia();
-      } else if (next !== 0x5d) {
-        throw NOT_WELL_FORMED;
-      }
+      this.entryEnd(0x5d);
     }
+    return this.closed(node);
+  }
+
+  /** After an entry: a comma and the trivia after it, or the closing bracket (left for the caller's loop to see). */
+  private entryEnd(closing: number): void {
+    this.skipTrivia();
+    const next = this.text.charCodeAt(this.at);
+    if (next === 0x2c) {
+      this.at++;
+      this.skipTrivia();
+    } else if (next !== closing) {
+      throw NOT_WELL_FORMED;
+    }
+  }
+
+  /** The object or array ends at the closing bracket at `at`. */
+  private closed(node: MutableNode): MutableNode {
     this.at++;
     node.length = this.at - node.offset;
     fitChildren(node);
