@@ -21,6 +21,7 @@ const repoRoot = resolve(__dirname, '..', '..');
 const cli = join(repoRoot, 'dist', 'cli.js');
 const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
 const everything = bin('mcp-server-everything');
+const floorRelay = join(repoRoot, 'bench', 'probes', 'floorRelay.mjs');
 const LATENCY_CALLS = 1500;
 const THROUGHPUT_CALLS = 2000;
 /** Calls with IN_FLIGHT in flight after the throughput phase, for the front's CPU once its code is compiled. */
@@ -33,6 +34,8 @@ interface Measured {
   p50: number;
   p99: number;
   callsPerSecond: number;
+  /** Calls per second over the WARM_CALLS, once every process's code is compiled. */
+  warmCallsPerSecond: number;
   rssMiB: number | undefined;
   /** The proxy's own CPU per call in the throughput phase: what it adds to the machine's load. */
   proxyCpuMicrosPerCall: number | undefined;
@@ -96,13 +99,16 @@ async function measure(transport: Transport, proxyPid: () => number | undefined)
     const seconds = (performance.now() - started) / 1000;
     const proxyCpuAfter = cpuMs(proxyPid());
     const benchCpu = process.cpuUsage(benchCpuBefore);
+    const warmStarted = performance.now();
     const warmCalls = await inFlight(WARM_CALLS);
+    const warmSeconds = (performance.now() - warmStarted) / 1000;
     const proxyCpuWarm = cpuMs(proxyPid());
     const { p50, p99 } = summarize(latencies);
     return {
       p50,
       p99,
       callsPerSecond: issued / seconds,
+      warmCallsPerSecond: warmCalls / warmSeconds,
       rssMiB: rssMiB(proxyPid()),
       proxyCpuMicrosPerCall: perCall(proxyCpuBefore, proxyCpuAfter, issued),
       warmProxyCpuMicrosPerCall: perCall(proxyCpuAfter, proxyCpuWarm, warmCalls),
@@ -210,6 +216,15 @@ function paths(policy: string, audit: string): Path[] {
   return [
     { name: 'stdio direct', run: () => measure(new StdioClientTransport({ command: everything, args: [], stderr: 'ignore' }), () => undefined) },
     {
+      // What any relay in Node costs on this machine: bytes copied both ways, nothing parsed,
+      // decided or logged (bench/probes/floorRelay.mjs). The stdio figures are read against it.
+      name: 'stdio via a relay that parses nothing',
+      run: () => {
+        const transport = new StdioClientTransport({ command: process.execPath, args: [floorRelay, everything], stderr: 'ignore' });
+        return measure(transport, () => transport.pid ?? undefined);
+      },
+    },
+    {
       name: 'stdio via mcp-policy',
       run: () => {
         const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--', everything], stderr: 'ignore', env: env() });
@@ -252,10 +267,13 @@ export async function benchProxy(): Promise<string> {
   writeFileSync(policy, JSON.stringify({ version: '1', default: 'allow', all_tools: { limits: [{ window: 'second', max: 1000000 }] } }));
   const audit = join(folder, 'audit.jsonl');
   const loadBefore = loadavg();
-  const all = paths(policy, audit);
+  // MCP_POLICY_BENCH_PATHS (a regular expression) measures only the paths it matches, and stdio direct.
+  const only = process.env.MCP_POLICY_BENCH_PATHS;
+  const all = paths(policy, audit).filter((path) => !only || path.name === 'stdio direct' || new RegExp(only).test(path.name));
+  const rounds = Number(process.env.MCP_POLICY_BENCH_ROUNDS ?? ROUNDS);
   const results = new Map<string, Measured[]>(all.map((path) => [path.name, []]));
   try {
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= rounds; round++) {
       for (const path of all) {
         process.stderr.write(`  round ${round}: ${path.name}\n`);
         results.get(path.name)!.push(await path.run(folder));
@@ -268,6 +286,7 @@ export async function benchProxy(): Promise<string> {
   const direct = results.get('stdio direct')!;
   const directP50 = median(direct.map((m) => m.p50));
   const directRate = median(direct.map((m) => m.callsPerSecond));
+  const directWarmRate = median(direct.map((m) => m.warmCallsPerSecond));
   const optional = (values: Array<number | undefined>): string => {
     const known = values.filter((value): value is number => value !== undefined);
     return known.length === 0 ? '' : fixed(median(known), 0);
@@ -276,7 +295,9 @@ export async function benchProxy(): Promise<string> {
     const runs = results.get(path.name)!;
     const p50 = median(runs.map((m) => m.p50));
     const rate = median(runs.map((m) => m.callsPerSecond));
-    const stdioRelay = path.name === 'stdio via mcp-policy';
+    const warmRate = median(runs.map((m) => m.warmCallsPerSecond));
+    // The paths with a stdio server behind a stdio front: the ones comparable with stdio direct.
+    const stdioRelay = path.name.startsWith('stdio via') && !path.name.includes('HTTP');
     return [
       path.name,
       fixed(p50, 3),
@@ -284,6 +305,8 @@ export async function benchProxy(): Promise<string> {
       stdioRelay ? `+${fixed(p50 - directP50, 3)}` : '',
       thousands(rate),
       stdioRelay ? `${fixed((100 * rate) / directRate, 0)} %` : '',
+      thousands(warmRate),
+      stdioRelay ? `${fixed((100 * warmRate) / directWarmRate, 0)} %` : '',
       optional(runs.map((m) => m.proxyCpuMicrosPerCall)),
       optional(runs.map((m) => m.warmProxyCpuMicrosPerCall)),
       optional(runs.map((m) => m.rssMiB)),
@@ -293,8 +316,8 @@ export async function benchProxy(): Promise<string> {
   return [
     '### Proxy and plain relays: server-everything `echo`',
     '',
-    `${ROUNDS} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks; calls ${thousands(200 + LATENCY_CALLS + 1)}–${thousands(200 + LATENCY_CALLS + THROUGHPUT_CALLS)} of a fresh process, so partly the JIT compiling the relay's code); "warm" is the same over the ${thousands(WARM_CALLS)} calls after those, as in a long session. CPU depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
+    `${rounds} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy; "a relay that parses nothing" copies bytes both ways between the client and a stdio server-everything (bench/probes/floorRelay.mjs): what any Node relay costs here. "Warm calls/s" is the rate over the ${thousands(WARM_CALLS)} calls after the throughput phase, with every process's code compiled. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks; calls ${thousands(200 + LATENCY_CALLS + 1)}–${thousands(200 + LATENCY_CALLS + THROUGHPUT_CALLS)} of a fresh process, so partly the JIT compiling the relay's code); "warm" is the same over the ${thousands(WARM_CALLS)} calls after those, as in a long session. CPU depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
     '',
-    table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'front CPU µs/call', 'warm front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
+    table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'warm calls/s', 'warm, of direct', 'front CPU µs/call', 'warm front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
   ].join('\n');
 }
