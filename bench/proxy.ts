@@ -22,6 +22,7 @@ const cli = join(repoRoot, 'dist', 'cli.js');
 const bin = (name: string): string => join(repoRoot, 'node_modules', '.bin', name);
 const everything = bin('mcp-server-everything');
 const floorRelay = join(repoRoot, 'bench', 'probes', 'floorRelay.mjs');
+const floorIoRelay = join(repoRoot, 'bench', 'probes', 'floorIoRelay.mjs');
 const LATENCY_CALLS = 1500;
 const THROUGHPUT_CALLS = 2000;
 /** Calls with IN_FLIGHT in flight after the throughput phase, for the front's CPU once its code is compiled. */
@@ -225,6 +226,15 @@ function paths(policy: string, audit: string): Path[] {
       },
     },
     {
+      // The same, plus the file writes mcp-policy makes for each call (budget claim and its read-back,
+      // audit decision and outcome lines; bench/probes/floorIoRelay.mjs): its records, without parsing.
+      name: 'stdio via a relay that parses nothing but writes the records',
+      run: () => {
+        const transport = new StdioClientTransport({ command: process.execPath, args: [floorIoRelay, everything], stderr: 'ignore' });
+        return measure(transport, () => transport.pid ?? undefined);
+      },
+    },
+    {
       name: 'stdio via mcp-policy',
       run: () => {
         const transport = new StdioClientTransport({ command: process.execPath, args: [cli, 'proxy', policy, '--audit', audit, '--', everything], stderr: 'ignore', env: env() });
@@ -316,7 +326,7 @@ export async function benchProxy(): Promise<string> {
   return [
     '### Proxy and plain relays: server-everything `echo`',
     '',
-    `${rounds} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy; "a relay that parses nothing" copies bytes both ways between the client and a stdio server-everything (bench/probes/floorRelay.mjs): what any Node relay costs here. "Warm calls/s" is the rate over the ${thousands(WARM_CALLS)} calls after the throughput phase, with every process's code compiled. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks; calls ${thousands(200 + LATENCY_CALLS + 1)}–${thousands(200 + LATENCY_CALLS + THROUGHPUT_CALLS)} of a fresh process, so partly the JIT compiling the relay's code); "warm" is the same over the ${thousands(WARM_CALLS)} calls after those, as in a long session. CPU depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
+    `${rounds} rounds, the paths interleaved within each round (each path started fresh); medians over the rounds. Per round and path: 200 warm-up calls, ${LATENCY_CALLS} sequential calls for latency (ms), ${THROUGHPUT_CALLS} calls with ${IN_FLIGHT} in flight for throughput. mcp-policy enforces a policy with a per-second limit and writes an audit file; supergateway ${versionOf('supergateway')} (\`--stateful\`) and mcp-proxy ${versionOf('mcp-proxy')} (\`--server stream\`) relay without a policy; "a relay that parses nothing" copies bytes both ways between the client and a stdio server-everything (bench/probes/floorRelay.mjs): what any Node relay costs here. "…but writes the records" also makes, for each call, the file writes mcp-policy must make (the budget claim and its read-back, the audit decision and outcome lines; bench/probes/floorIoRelay.mjs). "Warm calls/s" is the rate over the ${thousands(WARM_CALLS)} calls after the throughput phase, with every process's code compiled. "Front CPU" is the CPU time the proxy or relay process used per call in the throughput phase (/proc, 10 ms ticks; calls ${thousands(200 + LATENCY_CALLS + 1)}–${thousands(200 + LATENCY_CALLS + THROUGHPUT_CALLS)} of a fresh process, so partly the JIT compiling the relay's code); "warm" is the same over the ${thousands(WARM_CALLS)} calls after those, as in a long session. CPU depends far less on how loaded the machine is than the latencies do. Load average (1 min) ${fixed(loadBefore[0] ?? 0, 1)} at the start, ${fixed(loadAfter[0] ?? 0, 1)} at the end, on ${cpus().length} cores.`,
     '',
     table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'calls/s', 'of direct', 'warm calls/s', 'warm, of direct', 'front CPU µs/call', 'warm front CPU µs/call', 'front RSS MiB', 'client CPU µs/call'], rows),
   ].join('\n');
