@@ -14,6 +14,14 @@ import { SessionEventStore } from './sessionEventStore';
 import { INVALID_REQUEST, isRequest, isResponse, objectOrUndefined, type JSONRPCMessage, type RequestId } from './jsonRpc';
 import { isEventStream, toWebRequest, writeWebResponse } from './webExchange';
 
+/** Why a POST's body is answered with an error and not relayed (see inexactNumbers.ts). */
+export interface BodyRefusal {
+  code: number;
+  /** What is wrong, for the client's error (after "mcp-policy: ") and the audit log. */
+  problem: string;
+  id: RequestId | null;
+}
+
 const MAX_BUFFERED = 1000;
 /** handleRequest registers the GET stream a few ticks after it is called. */
 const GET_STREAM_SETTLE_MS = 20;
@@ -96,6 +104,12 @@ export class HttpDownstream implements Transport {
       await writeWebResponse(response, res);
     }
     if (req.method === 'POST' && response.status >= 400) this.requestIds.release(body);
+  }
+
+  /** A body the listener refused before the SDK saw it: its tools/call messages are audited as refused. */
+  refuseBody(res: ServerResponse, body: unknown, refusal: BodyRefusal): void {
+    for (const message of Array.isArray(body) ? body : [body]) this.onrefused?.(message, refusal.problem);
+    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: `mcp-policy: ${refusal.problem}` }, id: refusal.id }));
   }
 
   private hold(id: RequestId, res: ServerResponse): HeldPost {

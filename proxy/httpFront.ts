@@ -6,8 +6,9 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpDownstream } from './httpDownstream';
-import { INTERNAL_ERROR } from './jsonRpc';
+import { HttpDownstream, type BodyRefusal } from './httpDownstream';
+import { inexactNumber, inexactProblem, type InexactNumber } from './inexactNumbers';
+import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST } from './jsonRpc';
 import { PARSE_ERROR, requestIdOf, sendJsonRpcError, SESSION_NOT_FOUND, TRANSPORT_ERROR, type ErrorId } from './httpErrors';
 import { SessionTable, type LiveSession } from './httpSessions';
 import { allowedHostNames, urlHostname } from './hostNames';
@@ -125,6 +126,7 @@ export class HttpFront {
     }
     let body: unknown;
     let parsed = true;
+    let inexact: InexactNumber | undefined;
     if (req.method === 'POST') {
       const tooLarge = `mcp-policy: request body over ${MAX_BODY_BYTES} bytes`;
       const declared = Number(req.headers['content-length'] ?? '0');
@@ -133,18 +135,22 @@ export class HttpFront {
       if (text === undefined) return sendJsonRpcError(res, 413, TRANSPORT_ERROR, tooLarge);
       try {
         body = JSON.parse(text);
+        inexact = inexactNumber(text);
       } catch {
         parsed = false;
       }
     }
     // The body is read first so that even a wrong path is answered with the request's id.
-    const id = requestIdOf(body);
+    // An id that is itself a number the proxy cannot carry cannot be given back as sent: null.
+    const id = inexact?.path === 'id' ? null : requestIdOf(body);
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
     const server = this.options.route(pathname);
     if (server === undefined) return sendJsonRpcError(res, 404, TRANSPORT_ERROR, `mcp-policy: no guarded server at ${pathname}`, id);
     if (!parsed) return sendJsonRpcError(res, 400, PARSE_ERROR, 'Parse error: the body is not JSON');
+    const refusal = inexact === undefined ? undefined : { code: inexact.path.startsWith('params') ? INVALID_PARAMS : INVALID_REQUEST, problem: `the request body: ${inexactProblem(inexact)}`, id };
     const sessionId = req.headers['mcp-session-id'];
-    if (typeof sessionId === 'string') return this.toSession(sessionId, server, grant, req, res, body, id);
+    if (typeof sessionId === 'string') return this.toSession(sessionId, server, grant, req, res, body, id, refusal);
+    if (refusal) return sendJsonRpcError(res, 400, refusal.code, `mcp-policy: ${refusal.problem}`, id);
     if (req.method !== 'POST' || !isInitialize(body)) {
       // Every call must be decided within a session (its counters, its approvals): no sessionless mode.
       return sendJsonRpcError(res, 400, TRANSPORT_ERROR, 'Bad Request: Mcp-Session-Id header is required; mcp-policy needs an initialize request first', id);
@@ -152,10 +158,11 @@ export class HttpFront {
     return this.openNew(server, grant, req, res, body, id);
   }
 
-  private async toSession(sessionId: string, server: string, grant: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId): Promise<void> {
+  private async toSession(sessionId: string, server: string, grant: string, req: IncomingMessage, res: ServerResponse, body: unknown, id: ErrorId, refusal?: BodyRefusal): Promise<void> {
     const session = this.sessions.get(sessionId);
     if (!session || session.identity.server !== server || session.identity.grant !== grant) return sendJsonRpcError(res, 404, SESSION_NOT_FOUND, 'Session not found', id);
     this.sessions.use(sessionId, session, res);
+    if (refusal) return session.downstream.refuseBody(res, body, refusal);
     await session.downstream.handleRequest(req, res, body);
     if (req.method === 'DELETE') this.sessions.remove(sessionId, session);
   }

@@ -8,7 +8,8 @@
  * direct client would send. Ids follow MCP: a string or an integer, never null.
  */
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import { classify, errorMessage, INVALID_REQUEST, isRequestId, objectOrUndefined, PARSE_ERROR, type JSONRPCMessage, type RequestId } from './jsonRpc';
+import { inexactNumber, inexactProblem } from './inexactNumbers';
+import { classify, errorMessage, INVALID_PARAMS, INVALID_REQUEST, isRequestId, objectOrUndefined, PARSE_ERROR, type JSONRPCMessage, type RequestId } from './jsonRpc';
 
 /**
  * The longest line read from the client, in bytes (newline excluded): the SDK's own stdio read
@@ -165,6 +166,12 @@ export function readLine(text: string, where: string): LineOutcome {
     const ids = value.map(replyId).filter((id): id is RequestId => id !== null);
     if (ids.length === 0) return { ...refusal(INVALID_REQUEST, null, problem), refused: value };
     return { reply: ids.map((id) => errorMessage(id, INVALID_REQUEST, `mcp-policy: ${problem}`)), problem, refused: value };
+  }
+  const inexact = inexactNumber(text);
+  if (inexact) {
+    // An id that is itself such a number cannot be given back as it was sent: null says so.
+    const id = inexact.path === 'id' ? null : replyId(value);
+    return { ...refusal(inexact.path.startsWith('params') ? INVALID_PARAMS : INVALID_REQUEST, id, `${where}: ${inexactProblem(inexact)}`), refused: value };
   }
   const problem = shapeProblem(value);
   if (problem) return { ...refusal(INVALID_REQUEST, replyId(value), `${where}: ${problem}`), refused: value };
