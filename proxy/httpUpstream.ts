@@ -21,6 +21,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
+import { noteInexact } from './inexactNumbers';
 import type { JSONRPCMessage, RequestId } from './jsonRpc';
 import { objectOrUndefined } from './jsonRpc';
 
@@ -166,6 +167,7 @@ export class HttpUpstream {
       } catch (error) {
         throw new Error(`the server's JSON answer does not parse: ${(error as Error).message}`);
       }
+      noteInexact(parsed, text);
       for (const item of Array.isArray(parsed) ? parsed : [parsed]) this.deliver(item, requestId);
       return;
     }
@@ -266,6 +268,7 @@ export class HttpUpstream {
         let value: unknown;
         try {
           value = JSON.parse(event.data);
+          noteInexact(value, event.data);
         } catch (error) {
           this.onerror?.(new Error(`the server sent an event that is not JSON (${(error as Error).message})`));
           return;

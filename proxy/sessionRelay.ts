@@ -12,6 +12,7 @@ import { approveByElicitation } from './elicitationApprover';
 import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
 import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
+import { describeInexact, inexactIn, type InexactNumber } from './inexactNumbers';
 import { RelayLedger } from './relayLedger';
 import { outcomeOf, type RelayedRequest, type RequestState } from './relayRequest';
 import { failClosedEvent, firstText, progressTokenOf, upstreamFailureResult } from './relayAnswers';
@@ -260,6 +261,8 @@ export class SessionRelay {
 
   /** `relatedUpstreamId`: the request whose stream the message came on, when the link can tell. */
   private fromUpstream(raw: JSONRPCMessage, relatedUpstreamId?: RequestId): void {
+    const inexact = inexactIn(raw);
+    if (inexact !== undefined) return this.inexactFromUpstream(raw, inexact);
     const message = classify(raw);
     switch (message.kind) {
       case 'invalid': {
@@ -290,6 +293,26 @@ export class SessionRelay {
         this.toDownstream({ ...raw, id: admitted.downstreamId } as JSONRPCMessage, related !== undefined ? { relatedRequestId: related } : undefined);
       }
     }
+  }
+
+  /**
+   * A message whose text held a number the relay would pass on altered (inexactNumbers.ts): an
+   * answer becomes a failure for whoever asked, a request is answered with an error, anything
+   * else is dropped. The client never receives a changed number as if the server had sent it.
+   */
+  private inexactFromUpstream(raw: JSONRPCMessage, found: InexactNumber): void {
+    const { server } = this.identity;
+    const message = classify(raw);
+    if (message.kind === 'response') {
+      // The request did reach the server (a tool call has run): said, so nobody repeats it to get the answer.
+      const reason = `upstream "${server}" answered, but the answer holds ${describeInexact(found)}; mcp-policy does not relay an answer it would change, so it is withheld (the request did reach the server)`;
+      const target = this.ledger.takeUpstreamAnswer(message.id);
+      if (target?.kind === 'client') return this.answerFailed(target.request, reason);
+      if (target?.kind === 'own') return target.request.settle({ error: { message: reason } });
+    } else if (message.kind === 'request') {
+      this.forward(errorMessage(message.id, INVALID_PARAMS, `mcp-policy: the request holds ${describeInexact(found)}, and cannot be relayed unchanged; send it as a string`));
+    }
+    this.note(`dropped a message from the upstream that holds ${describeInexact(found)}: it cannot be relayed unchanged`);
   }
 
   /** The client's id of the forwarded request an upstream id belongs to. */

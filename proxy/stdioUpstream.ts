@@ -13,6 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import spawn from 'cross-spawn';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from './jsonRpc';
+import { noteInexact } from './inexactNumbers';
 import { LineSplitter, MAX_LINE_BYTES } from './stdioFraming';
 
 export interface StdioUpstreamOptions {
@@ -95,6 +96,7 @@ export class StdioUpstream implements Transport {
     let value: unknown;
     try {
       value = JSON.parse(text);
+      noteInexact(value, text);
     } catch (error) {
       // Not a message: the SDK's transport drops it the same way.
       this.onerror?.(new Error(`the server sent a line that is not JSON (${(error as Error).message})`));
