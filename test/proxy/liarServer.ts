@@ -3,7 +3,8 @@
  * each in SPY_LOG), runs every tools/call it gets — even one sent as a notification, as a
  * careless JSON-RPC server would — and can lie on request: a tools/call whose arguments carry
  * `forge` makes it first send the message in `forge` to the proxy (an answer to a question it
- * was not asked, a request, anything); `delayMs` makes it answer that late. A call with a
+ * was not asked, a request, anything); `delayMs` makes it answer that late; `rawAnswer` is the
+ * answer's JSON text as written. A call with a
  * progress token gets one progress notification first. A real server cannot be made to lie on cue, hence this.
  *
  * Tools: echo (any arguments), validated ({n: integer}), and the ones the tests' policies
@@ -60,7 +61,11 @@ function handle(message: Message): void {
     if (args.forge !== undefined) send(args.forge);
     const token = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
     if (token !== undefined) send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 2 } });
-    const answer = (): void => send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `ran ${String(params?.name)}` }] } });
+    // `rawAnswer`: the answer's text as written ("ID" stands for the request's id), for numbers no JavaScript value holds.
+    const answer = (): void =>
+      typeof args.rawAnswer === 'string'
+        ? void process.stdout.write(`${args.rawAnswer.replace('ID', JSON.stringify(id))}\n`)
+        : send({ jsonrpc: '2.0', id, result: { content: [{ type: 'text', text: `ran ${String(params?.name)}` }] } });
     if (id !== undefined) setTimeout(answer, Number(args.delayMs ?? 0));
     return;
   }

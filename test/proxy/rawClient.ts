@@ -14,8 +14,12 @@ export type Message = Record<string, unknown> & { id?: unknown; method?: string;
 export interface RawClient {
   /** One message, or an array sent as one batch. */
   send(message: unknown): Promise<void>;
+  /** A message as JSON text written by hand (numbers no JavaScript value holds). */
+  sendText(text: string): Promise<void>;
   /** Everything the proxy sent, in arrival order. */
   readonly received: Message[];
+  /** The same, each message's text as it came. */
+  readonly texts: string[];
   /** HTTP statuses of POSTs that were refused (4xx/5xx), with their bodies. */
   readonly refusals: Array<{ status: number; body: string }>;
   waitFor(match: (message: Message) => boolean, what: string, timeoutMs?: number): Promise<Message>;
@@ -57,9 +61,11 @@ export async function rawStdio(t: TestContext, args: string[], env: Record<strin
   const child = spawn(process.execPath, [cli, 'proxy', ...args], { env: { ...process.env, HOME: tempFolder(t), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   const received: Message[] = [];
+  const texts: string[] = [];
   let errText = '';
   child.stderr!.on('data', (chunk: Buffer) => (errText += chunk.toString()));
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    texts.push(line);
     try {
       received.push(JSON.parse(line) as Message);
     } catch {
@@ -69,17 +75,21 @@ export async function rawStdio(t: TestContext, args: string[], env: Record<strin
   return withWaits({
     child,
     received,
+    texts,
     refusals: [],
     stderr: () => errText,
-    send: async (message) => {
-      await new Promise<void>((resolve, reject) => child.stdin!.write(`${JSON.stringify(message)}\n`, (error) => (error ? reject(error) : resolve())));
-    },
+    send: (message) => sendText(JSON.stringify(message)),
+    sendText,
   });
+  function sendText(text: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => child.stdin!.write(`${text}\n`, (error) => (error ? reject(error) : resolve())));
+  }
 }
 
 export async function rawHttp(t: TestContext, args: string[], env: Record<string, string>): Promise<RawClient> {
   const proxy = await startHttpCli(t, ['proxy', ...args.slice(0, 1), '--port', '0', ...args.slice(1)], env);
   const received: Message[] = [];
+  const texts: string[] = [];
   const refusals: Array<{ status: number; body: string }> = [];
   let sessionId: string | undefined;
   let getOpened = false;
@@ -96,7 +106,9 @@ export async function rawHttp(t: TestContext, args: string[], env: Record<string
   const readStream = async (response: Response): Promise<void> => {
     const type = response.headers.get('content-type') ?? '';
     if (type.includes('application/json')) {
-      const body = (await response.json()) as Message | Message[];
+      const text = await response.text();
+      texts.push(text);
+      const body = JSON.parse(text) as Message | Message[];
       received.push(...(Array.isArray(body) ? body : [body]));
       return;
     }
@@ -115,7 +127,10 @@ export async function rawHttp(t: TestContext, args: string[], env: Record<string
             .filter((line) => line.startsWith('data:'))
             .map((line) => line.slice(5).trimStart())
             .join('\n');
-          if (data) received.push(JSON.parse(data) as Message);
+          if (data) {
+            texts.push(data);
+            received.push(JSON.parse(data) as Message);
+          }
         }
       }
     } catch {
@@ -132,27 +147,30 @@ export async function rawHttp(t: TestContext, args: string[], env: Record<string
   return withWaits({
     child: proxy.child,
     received,
+    texts,
     refusals,
     stderr: proxy.stderr,
-    send: async (message) => {
-      const controller = new AbortController();
-      controllers.add(controller);
-      const response = await fetch(proxy.url, { method: 'POST', headers: headers(), body: JSON.stringify(message), signal: controller.signal });
-      const given = response.headers.get('mcp-session-id');
-      if (given && !sessionId) sessionId = given;
-      if (response.status >= 400) {
-        refusals.push({ status: response.status, body: await response.text() });
-        return;
-      }
-      if (response.status === 202) return;
-      // Answers arrive in the background: a request may wait on others.
-      void readStream(response).finally(() => controllers.delete(controller));
-      if (sessionId && !getOpened) {
-        getOpened = true;
-        openGet();
-      }
-    },
+    send: (message) => sendText(JSON.stringify(message)),
+    sendText,
   });
+  async function sendText(text: string): Promise<void> {
+    const controller = new AbortController();
+    controllers.add(controller);
+    const response = await fetch(proxy.url, { method: 'POST', headers: headers(), body: text, signal: controller.signal });
+    const given = response.headers.get('mcp-session-id');
+    if (given && !sessionId) sessionId = given;
+    if (response.status >= 400) {
+      refusals.push({ status: response.status, body: await response.text() });
+      return;
+    }
+    if (response.status === 202) return;
+    // Answers arrive in the background: a request may wait on others.
+    void readStream(response).finally(() => controllers.delete(controller));
+    if (sessionId && !getOpened) {
+      getOpened = true;
+      openGet();
+    }
+  }
 }
 
 export function rawClient(t: TestContext, mode: Mode, args: string[], env: Record<string, string>): Promise<RawClient> {

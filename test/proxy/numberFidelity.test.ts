@@ -1,0 +1,76 @@
+/**
+ * The relay re-serialises every message, so a number a double cannot hold would reach the other
+ * side altered: a 64-bit record id as another record's, 1e400 as null. Through the real CLI,
+ * over stdio and HTTP, against the spy upstream: such a request never reaches the server, such
+ * an answer never reaches the client as if the server had sent it, and ordinary numbers pass.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { attack, auditLines, callsSeen, upstreamSaw } from './attackKit';
+import { modes } from './helpers';
+import type { Message, RawClient } from './rawClient';
+
+const answerTo = (id: unknown) => (message: Message) => message.id === id && message.method === undefined;
+const textOf = (message: Message): string => ((message.result?.content as Array<{ text?: string }> | undefined) ?? []).map((item) => item.text ?? '').join('\n');
+const BIG = '12345678901234567890';
+const ROUNDED = '12345678901234567000';
+
+/** The error the proxy answered a refused request with: an answer over stdio, a 400 body over HTTP. */
+async function refusalOf(client: RawClient, id: unknown): Promise<{ id: unknown; error: { code: number; message: string } }> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const refused = client.refusals.map((refusal) => JSON.parse(refusal.body) as Message).find((body) => body.error !== undefined && body.id === id);
+    const answered = client.received.find((message) => message.id === id && message.error !== undefined);
+    const found = refused ?? answered;
+    if (found?.error) return { id: found.id, error: found.error };
+    if (Date.now() > deadline) throw new Error(`no refusal with id ${String(id)}; received ${JSON.stringify(client.received)}; refusals ${JSON.stringify(client.refusals)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+for (const mode of modes) {
+  test(`${mode}: a tools/call carrying an integer past 2^53 is refused, naming the argument, audited, and never reaches the server`, async (t) => {
+    const { client, spyLog, audit } = await attack(t, mode);
+    await client.handshake();
+    await client.sendText(`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo","arguments":{"contactId":${BIG}}}}`);
+    const refusal = await refusalOf(client, 5);
+    assert.equal(refusal.error.code, -32602);
+    assert.match(refusal.error.message, new RegExp(`${BIG} at params\\.arguments\\.contactId`));
+    // A call after it goes through: the session goes on, and the spy has had time to see both.
+    await client.sendText('{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"echo","arguments":{"f":0.1,"n":9007199254740991,"e":1e2}}}');
+    await client.waitFor(answerTo(6), 'the answer to the ordinary call');
+    const calls = callsSeen(spyLog);
+    assert.equal(calls.length, 1, `the refused call reached the server: ${JSON.stringify(calls)}`);
+    assert.deepEqual((calls[0]!.params as { arguments: unknown }).arguments, { f: 0.1, n: 9007199254740991, e: 100 });
+    const refused = auditLines(audit).find((line) => line.tool === 'echo' && String(line.reason).includes(BIG));
+    assert.equal(refused?.decision, 'denied');
+  });
+
+  test(`${mode}: a request whose id is past 2^53 is answered with id null, and 1e400 is refused as well`, async (t) => {
+    const { client, spyLog } = await attack(t, mode);
+    await client.handshake();
+    await client.sendText(`{"jsonrpc":"2.0","id":${BIG},"method":"tools/call","params":{"name":"echo","arguments":{}}}`);
+    const byId = await refusalOf(client, null);
+    assert.match(byId.error.message, / at id,/);
+    await client.sendText('{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"echo","arguments":{"amount":1e400}}}');
+    const overflow = await refusalOf(client, 8);
+    assert.match(overflow.error.message, /1e400 at params\.arguments\.amount/);
+    assert.deepEqual(callsSeen(spyLog), []);
+  });
+
+  test(`${mode}: a server answer holding an integer past 2^53 is withheld: the client is told the call ran, the audit log has the failure`, async (t) => {
+    const { client, spyLog, audit } = await attack(t, mode);
+    await client.handshake();
+    const rawAnswer = `{"jsonrpc":"2.0","id":ID,"result":{"content":[{"type":"text","text":"created"}],"structuredContent":{"id":${BIG}}}}`;
+    await client.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { rawAnswer } } });
+    const answer = await client.waitFor(answerTo(9), 'the answer to the call');
+    assert.equal(answer.result?.isError, true);
+    assert.match(textOf(answer), new RegExp(`${BIG} at result\\.structuredContent\\.id`));
+    assert.match(textOf(answer), /did reach the server/);
+    assert.equal(callsSeen(spyLog).length, 1);
+    assert.ok(!client.texts.some((text) => text.includes(ROUNDED)), 'the client received the altered number');
+    const outcome = auditLines(audit).find((line) => line.tool === 'echo' && line.upstream !== undefined);
+    assert.equal((outcome?.upstream as { ok?: boolean } | undefined)?.ok, false);
+    assert.ok(upstreamSaw(spyLog).length > 0);
+  });
+}
