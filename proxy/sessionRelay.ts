@@ -9,7 +9,7 @@ import { blockedCallResult, isForwarded, type Approver, type DecisionEvent, type
 import { escapeControl } from './auditLog';
 import { Cancellation } from './cancellation';
 import { approveByElicitation } from './elicitationApprover';
-import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
+import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, isRequestId, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
 import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
 import { describeInexact, inexactIn, type InexactNumber } from './inexactNumbers';
@@ -167,9 +167,19 @@ export class SessionRelay {
     if (this.identity.grant === 'stdio') this.note(`guarding session ${this.identity.session} of ${this.client ?? 'an unnamed client'}`);
   }
 
-  /** A message the transport refused before the relay saw it: a tools/call among them is audited. */
+  /**
+   * A message the transport refused before the relay saw it: a tools/call among them is audited;
+   * the client's refused answer to a question it was asked ends that question with an error, so
+   * the server (or the proxy's own approval) is not left waiting for an answer that will not come.
+   */
   refusedByTransport(raw: unknown, reason: string): void {
-    if (objectOrUndefined(raw)?.method === 'tools/call') this.auditRefusedCall(raw, `the tools/call request was refused: ${reason}`);
+    const message = objectOrUndefined(raw);
+    if (message?.method === 'tools/call') return this.auditRefusedCall(raw, `the tools/call request was refused: ${reason}`);
+    if (!message || message.method !== undefined || !isRequestId(message.id)) return;
+    const target = this.ledger.takeClientAnswer(message.id);
+    const refused = `the client's answer was refused: ${reason}`;
+    if (target?.kind === 'upstream') this.forward(errorMessage(target.request.upstreamId, INTERNAL_ERROR, `mcp-policy: ${refused}`));
+    else if (target?.kind === 'own') target.request.settle({ error: { message: refused } });
   }
 
   /** A tools/call that is never decided by the rules: refused, audited, never forwarded. */

@@ -74,3 +74,24 @@ for (const mode of modes) {
     assert.ok(upstreamSaw(spyLog).length > 0);
   });
 }
+
+for (const mode of modes) {
+  test(`${mode}: the client's answer to a server's request holding such a number is refused, and the server's request ends with an error`, async (t) => {
+    const { client, spyLog } = await attack(t, mode);
+    await client.handshake({ roots: {} });
+    const question = { jsonrpc: '2.0', id: 'server-asks', method: 'roots/list', params: {} };
+    await client.send({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'echo', arguments: { forge: question } } });
+    const relayed = await client.waitFor((message) => message.method === 'roots/list', "the server's question");
+    await client.sendText(`{"jsonrpc":"2.0","id":${JSON.stringify(relayed.id)},"result":{"roots":[{"uri":"file:///x","size":${BIG}}]}}`);
+    const deadline = Date.now() + 10_000;
+    let ended: Message | undefined;
+    while (!ended && Date.now() < deadline) {
+      ended = upstreamSaw(spyLog).find((message) => message.id === 'server-asks');
+      if (!ended) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(ended, 'the server never heard back');
+    assert.equal(ended.result, undefined);
+    assert.match(String(ended.error?.message), /the client's answer was refused/);
+    assert.ok(!upstreamSaw(spyLog).some((message) => JSON.stringify(message).includes(ROUNDED)), 'the server received the altered number');
+  });
+}
