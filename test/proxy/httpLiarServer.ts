@@ -7,7 +7,9 @@
  *   - "huge": an SSE event that never ends (more than the proxy's 10 MiB cap, no blank line);
  *   - "vanish": one ping event with an id, then the stream ends without an answer, and every
  *     resume (GET with Last-Event-ID) ends at once, empty;
- *   - anything else: the arguments echoed back as JSON.
+ *   - anything else: the arguments echoed back as JSON;
+ * and a call with `rawResult` (JSON text) is answered with that result as written, on SSE, or as
+ * a JSON body when `mode` is "json".
  * A real server cannot be made to lie on cue, hence this.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -78,6 +80,13 @@ export async function startHttpLiar(t: TestContext): Promise<HttpLiar> {
         return void response.end(JSON.stringify(answer({})));
       }
       const args = (message.params?.arguments ?? {}) as Record<string, unknown>;
+      if (typeof args['rawResult'] === 'string') {
+        // The answer's result as JSON text written by hand (numbers no JavaScript value holds), as JSON or on SSE.
+        const raw = `{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${args['rawResult']}}`;
+        if (args['mode'] === 'json') return void response.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': SESSION }).end(raw);
+        sse(response);
+        return void response.end(`data: ${raw}\n\n`);
+      }
       const text = (value: string): unknown => answer({ content: [{ type: 'text', text: value }] });
       sse(response);
       if (args['mode'] === 'forge') {

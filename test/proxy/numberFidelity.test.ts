@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { attack, auditLines, callsSeen, upstreamSaw } from './attackKit';
-import { modes } from './helpers';
-import type { Message, RawClient } from './rawClient';
+import { modes, tempFolder, writePolicy } from './helpers';
+import { startHttpLiar } from './httpLiarServer';
+import { rawStdio, type Message, type RawClient } from './rawClient';
 
 const answerTo = (id: unknown) => (message: Message) => message.id === id && message.method === undefined;
 const textOf = (message: Message): string => ((message.result?.content as Array<{ text?: string }> | undefined) ?? []).map((item) => item.text ?? '').join('\n');
@@ -95,3 +96,19 @@ for (const mode of modes) {
     assert.ok(!upstreamSaw(spyLog).some((message) => JSON.stringify(message).includes(ROUNDED)), 'the server received the altered number');
   });
 }
+
+test('an HTTP upstream (--url) whose answer holds such a number, on SSE or as JSON: the answer is withheld, the client told the call ran', async (t) => {
+  const liar = await startHttpLiar(t);
+  const policy = writePolicy(tempFolder(t), { version: '1', default: 'deny', tools: { echo: {} } });
+  const client = await rawStdio(t, [policy, '--url', liar.url], {});
+  await client.handshake();
+  const rawResult = `{"content":[{"type":"text","text":"created"}],"structuredContent":{"ids":[1,${BIG}]}}`;
+  for (const [id, mode] of [[12, 'sse'], [13, 'json']] as const) {
+    await client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { rawResult, mode } } });
+    const answer = await client.waitFor(answerTo(id), `the ${mode} answer`);
+    assert.equal(answer.result?.isError, true, mode);
+    assert.match(textOf(answer), new RegExp(`${BIG} at result\\.structuredContent\\.ids\\[1\\]`), mode);
+  }
+  assert.equal(liar.received.filter((message) => message.method === 'tools/call').length, 2);
+  assert.ok(!client.texts.some((text) => text.includes(ROUNDED)), 'the client received the altered number');
+});
