@@ -10,6 +10,7 @@ import type { Policy } from './model';
 import { sanitizePolicy, isObject } from './sanitize';
 import { validatePolicySchema } from './schemaValidation';
 import { SemanticCache } from './semanticCache';
+import { inexactNumberChecks } from './inexactNumbers';
 import { checkTestTargets } from './testTargetChecks';
 
 export interface PolicyAnalysis {
@@ -42,6 +43,7 @@ export function analyzeDocument(document: JsonDocument, options: AnalyzeOptions 
   }
   if (!document.root) return { document, policy: undefined, diagnostics, compiled: undefined };
   diagnostics.push(...validatePolicySchema(document));
+  diagnostics.push(...inexactNumberChecks(document));
   const policy = sanitizePolicy(document.value);
   // Compiled at most once, and only when needed: the catalog checks resolve every tool through
   // it, and it is what a clean policy enforces; an editor needs neither on most keystrokes.

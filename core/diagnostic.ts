@@ -27,6 +27,7 @@ export const DiagnosticCode = {
   pinningWithoutPins: 'pinning-without-pins',
   uncheckedIdentifier: 'unchecked-identifier',
   pinDrift: 'pin-drift',
+  inexactNumber: 'inexact-number',
 } as const;
 export type DiagnosticCode = (typeof DiagnosticCode)[keyof typeof DiagnosticCode];
 

@@ -10,6 +10,7 @@
  * every parser that reads such numbers as doubles (JavaScript, Python's json, Go) reads them as
  * the proxy does, so the server reads the re-serialised number as it would have read the original.
  */
+import { isInexact, MAYBE_INEXACT } from '../core/inexactNumbers';
 import { formatJsonPath } from '../core/jsonPath';
 
 export interface InexactNumber {
@@ -19,30 +20,11 @@ export interface InexactNumber {
   path: string;
 }
 
-/**
- * Only a number with 16 or more digits in a row, or a 3-digit exponent, can be beyond a double
- * (integers past 2^53 have 16 digits; a number past the double's range has an exponent past 308
- * or more than 308 digits): other texts are not scanned, so the relay's common path pays one regex test.
- */
-const MAYBE_INEXACT = /\d{16}|[eE][+-]?\d{3}/;
-
 /** The first number in `text` (a JSON text JSON.parse accepted) that a double cannot hold. */
 export function inexactNumber(text: string): InexactNumber | undefined {
+  // One regular-expression test on the common path: most messages hold no long number.
   if (!MAYBE_INEXACT.test(text)) return undefined;
   return scan(text);
-}
-
-/**
- * True when the relay would write the number back as another number: an integer JSON.stringify
- * writes with other digits (past 2^53 the double is the nearest one; a server that reads
- * integers exactly, as Python's json does, reads another number) or a number past the double's
- * range (written as null).
- */
-export function isInexact(lexeme: string): boolean {
-  const value = Number(lexeme);
-  if (!Number.isFinite(value)) return true;
-  if (/[.eE]/.test(lexeme) || Number.isSafeInteger(value)) return false;
-  return JSON.stringify(value) !== lexeme;
 }
 
 interface Frame {

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inexactNumber, isInexact } from '../../proxy/inexactNumbers';
+import { isInexact } from '../../core/inexactNumbers';
+import { inexactNumber } from '../../proxy/inexactNumbers';
 import { mulberry32 } from '../core/helpers';
 
 describe('isInexact', () => {
