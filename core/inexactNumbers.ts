@@ -2,8 +2,9 @@
  * Numbers a double cannot hold. Policies and MCP messages are read as JavaScript reads JSON:
  * every number an IEEE 754 double. An integer past 2^53 (a 64-bit record id) becomes another
  * integer, and a number past the double's range becomes Infinity, which JSON writes as null.
- * The proxy refuses messages that hold such a number (proxy/inexactNumbers.ts); the policy
- * checks warn on one written in a policy, which would mean another number than it says.
+ * The proxy refuses a client's messages that hold such a number (proxy/inexactNumbers.ts) and
+ * relays a server's as written (proxy/exactNumbers.ts); the policy checks warn on one written in
+ * a policy, which would mean another number than it says.
  */
 import { getNodePath, type Node } from 'jsonc-parser';
 import { DiagnosticCode, type PolicyDiagnostic } from './diagnostic';

@@ -8,6 +8,7 @@
  * stream anyway, with the resumability priming event, so a long call keeps its Last-Event-ID.
  */
 import type { ServerResponse } from 'node:http';
+import type { ExactNumbers } from './exactNumbers';
 import { drained, headersOf } from './webExchange';
 
 export const HOLD_MS = 50;
@@ -28,6 +29,7 @@ export class HeldPost {
   constructor(
     private readonly res: ServerResponse,
     private readonly sessionId: string,
+    private readonly exactNumbers: ExactNumbers,
     private readonly forget: () => void,
   ) {
     res.once('close', () => {
@@ -72,7 +74,7 @@ export class HeldPost {
     if (this.state !== 'holding') return false;
     this.state = 'answered';
     this.stop();
-    this.answer = JSON.stringify(message);
+    this.answer = this.exactNumbers.restore(JSON.stringify(message));
     if (this.response) this.sendAnswer();
     return true;
   }
@@ -89,7 +91,7 @@ export class HeldPost {
         const { done, value } = await reader.read();
         if (done) break;
         if (this.state === 'holding') this.chunks.push(value);
-        else if (this.state === 'streaming' && !this.res.write(value)) await drained(this.res);
+        else if (this.state === 'streaming' && !this.res.write(this.exactNumbers.restoreBytes(value))) await drained(this.res);
       }
     } catch {
       // cancelled (the client went away) or failed: end what is open
@@ -107,7 +109,7 @@ export class HeldPost {
     // Node sends headers with the first body write: without one the client would wait for them.
     if (chunks.length === 0) return this.res.flushHeaders();
     this.res.cork();
-    for (const chunk of chunks) this.res.write(chunk);
+    for (const chunk of chunks) this.res.write(this.exactNumbers.restoreBytes(chunk));
     this.res.uncork();
   }
 

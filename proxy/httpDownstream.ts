@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ExactNumbers } from './exactNumbers';
 import { HeldPost } from './heldPost';
 import { HttpRequestIds, requestKey } from './httpRequestIds';
 import { SessionEventStore } from './sessionEventStore';
@@ -33,6 +34,8 @@ export class HttpDownstream implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** A message refused before the relay saw it (its id was in flight): the relay audits refused calls. */
   onrefused?: (message: unknown, reason: string) => void;
+  /** A server's numbers a double cannot hold, written back as the server wrote them (all the client's text goes through it). */
+  readonly exactNumbers = new ExactNumbers();
   private standaloneOpen = false;
   private readonly closeListeners: Array<() => void> = [];
   private buffered: JSONRPCMessage[] = [];
@@ -101,7 +104,7 @@ export class HttpDownstream implements Transport {
       await held.done;
     } else {
       held?.openStream();
-      await writeWebResponse(response, res);
+      await writeWebResponse(response, res, this.exactNumbers);
     }
     if (req.method === 'POST' && response.status >= 400) this.requestIds.release(body);
   }
@@ -114,7 +117,7 @@ export class HttpDownstream implements Transport {
 
   private hold(id: RequestId, res: ServerResponse): HeldPost {
     const key = requestKey(id);
-    const post = new HeldPost(res, this.sessionId, () => {
+    const post = new HeldPost(res, this.sessionId, this.exactNumbers, () => {
       if (this.held.get(key) === post) this.held.delete(key);
     });
     this.held.set(key, post);

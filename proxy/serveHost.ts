@@ -85,7 +85,7 @@ export class HttpProxyHost extends EventEmitter<ProxyHostEvents> implements Prox
         openSession: async (identity, downstream) => {
           const upstream = this.upstreamFor(guard, identity.server);
           if (!upstream) throw new Error(`no upstream for ${identity.server}`);
-          const relay = new SessionRelay({ guard, identity, downstream, upstream, ...(this.options.callTimeoutMs ? { callTimeoutMs: this.options.callTimeoutMs } : {}) });
+          const relay = new SessionRelay({ guard, identity, downstream, exactNumbers: downstream.exactNumbers, upstream, ...(this.options.callTimeoutMs ? { callTimeoutMs: this.options.callTimeoutMs } : {}) });
           downstream.onrefused = (message, reason) => relay.refusedByTransport(message, reason);
           await relay.start();
           return { close: () => relay.close() };

@@ -8,6 +8,7 @@
  * answer, and the session ends, exactly once, when stdin ends or stdout breaks.
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ExactNumbers } from './exactNumbers';
 import type { JSONRPCMessage } from './jsonRpc';
 import { LineSplitter, MAX_LINE_BYTES, oversizedReply, readLine, type OversizedLine } from './stdioFraming';
 
@@ -17,6 +18,8 @@ export class StdioDownstream implements Transport {
   onmessage?: (message: JSONRPCMessage) => void;
   /** A message refused before the relay saw it (not JSON-RPC, a batch): the relay audits refused calls. */
   onrefused?: (message: unknown, reason: string) => void;
+  /** A server's numbers a double cannot hold, written back as the server wrote them. */
+  readonly exactNumbers = new ExactNumbers();
 
   private readonly splitter: LineSplitter;
   private lineNumber = 0;
@@ -56,7 +59,7 @@ export class StdioDownstream implements Transport {
     if (this.closed || this.output.destroyed) return Promise.reject(new Error('the client has gone: stdout is closed'));
     let line: string;
     try {
-      line = `${JSON.stringify(message)}\n`;
+      line = `${this.exactNumbers.restore(JSON.stringify(message))}\n`;
     } catch (error) {
       return Promise.reject(error as Error);
     }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setOwn } from '../core/ownRecord';
+import type { ExactNumbers } from './exactNumbers';
 
 export function toWebRequest(req: IncomingMessage): Request {
   const headers = new Headers();
@@ -28,37 +29,37 @@ export function isEventStream(response: Response): boolean {
   return (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
 }
 
-/** Writes a whole response; resolves once it is sent or the client went away. */
-export async function writeWebResponse(response: Response, res: ServerResponse): Promise<void> {
+/** Writes a whole response; resolves once it is sent or the client went away. `exact` puts a server's exact numbers back. */
+export async function writeWebResponse(response: Response, res: ServerResponse, exact?: ExactNumbers): Promise<void> {
   if (!response.body) {
     res.writeHead(response.status, headersOf(response)).end();
     return;
   }
   if (!isEventStream(response)) {
-    const text = await response.text();
+    const text = exact ? exact.restore(await response.text()) : await response.text();
     res.writeHead(response.status, headersOf(response)).end(text);
     return;
   }
   res.writeHead(response.status, headersOf(response));
   res.flushHeaders();
-  await pumpEvents(response.body.getReader(), res, []);
+  await pumpEvents(response.body.getReader(), res, [], exact);
 }
 
 /** Streams the rest of an event stream (after `first`, chunks already read) to the client. */
-export async function pumpEvents(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, first: Uint8Array[]): Promise<void> {
+export async function pumpEvents(reader: ReadableStreamDefaultReader<Uint8Array>, res: ServerResponse, first: Uint8Array[], exact?: ExactNumbers): Promise<void> {
   const cancel = (): void => void reader.cancel().catch(() => undefined);
   res.once('close', cancel);
   try {
     if (first.length > 0) {
       res.cork();
-      for (const chunk of first) res.write(chunk);
+      for (const chunk of first) res.write(exact ? exact.restoreBytes(chunk) : chunk);
       res.uncork();
     }
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       if (res.destroyed) return;
-      if (!res.write(value)) await drained(res);
+      if (!res.write(exact ? exact.restoreBytes(value) : value)) await drained(res);
     }
     res.end();
   } catch {

@@ -111,6 +111,7 @@ export const proxyCommand: CommandSpec = {
       guard,
       identity: { server, grant: 'stdio', session: newEventId() },
       downstream,
+      exactNumbers: downstream.exactNumbers,
       upstream,
       ...(callTimeoutMs ? { callTimeoutMs } : {}),
     });
