@@ -3,8 +3,9 @@
  * each in SPY_LOG), runs every tools/call it gets — even one sent as a notification, as a
  * careless JSON-RPC server would — and can lie on request: a tools/call whose arguments carry
  * `forge` makes it first send the message in `forge` to the proxy (an answer to a question it
- * was not asked, a request, anything); `delayMs` makes it answer that late; `rawAnswer` is the
- * answer's JSON text as written. A call with a
+ * was not asked, a request, anything), `rawForge` the same as JSON text as written; `delayMs`
+ * makes it answer that late; `rawAnswer` is the answer's JSON text as written (LIAR_RAW_TOOLS_RESULT:
+ * the tools/list result's, for numbers no JavaScript value holds). A call with a
  * progress token gets one progress notification first. A real server cannot be made to lie on cue, hence this.
  *
  * Tools: echo (any arguments), validated ({n: integer}), and the ones the tests' policies
@@ -59,6 +60,7 @@ function handle(message: Message): void {
   if (method === 'tools/call') {
     const args = (params?.arguments ?? {}) as Record<string, unknown>;
     if (args.forge !== undefined) send(args.forge);
+    if (typeof args.rawForge === 'string') process.stdout.write(`${args.rawForge}\n`);
     const token = (params?._meta as { progressToken?: unknown } | undefined)?.progressToken;
     if (token !== undefined) send({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1, total: 2 } });
     // `rawAnswer`: the answer's text as written ("ID" stands for the request's id), for numbers no JavaScript value holds.
@@ -74,7 +76,9 @@ function handle(message: Message): void {
     send({ jsonrpc: '2.0', id, result: { protocolVersion: (params?.protocolVersion as string) ?? '2025-06-18', capabilities: { tools: { listChanged: true } }, serverInfo: { name: 'liar', version: '1.0.0' } } });
   } else if (method === 'tools/list') {
     const delay = Number(process.env.LIAR_LIST_DELAY_MS ?? '0');
-    setTimeout(() => send({ jsonrpc: '2.0', id, result: listPage(params?.cursor) }), delay);
+    const raw = process.env.LIAR_RAW_TOOLS_RESULT;
+    const answer = (): void => (raw ? void process.stdout.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${raw}}\n`) : send({ jsonrpc: '2.0', id, result: listPage(params?.cursor) }));
+    setTimeout(answer, delay);
   } else if (method === 'ping') {
     send({ jsonrpc: '2.0', id, result: {} });
   } else {

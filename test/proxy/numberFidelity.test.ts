@@ -1,8 +1,10 @@
 /**
  * The relay re-serialises every message, so a number a double cannot hold would reach the other
  * side altered: a 64-bit record id as another record's, 1e400 as null. Through the real CLI,
- * over stdio and HTTP, against the spy upstream: such a request never reaches the server, such
- * an answer never reaches the client as if the server had sent it, and ordinary numbers pass.
+ * over stdio and HTTP, against the spy upstream: such a request never reaches the server (the
+ * policy decided on a double), a server's such numbers reach the client as the server wrote them
+ * (answers, progress, requests; not a tools/list answer, which the proxy reads itself), and
+ * ordinary numbers pass.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -59,20 +61,57 @@ for (const mode of modes) {
     assert.deepEqual(callsSeen(spyLog), []);
   });
 
-  test(`${mode}: a server answer holding an integer past 2^53 is withheld: the client is told the call ran, the audit log has the failure`, async (t) => {
+  test(`${mode}: a server answer holding integers past 2^53 and 1e400 reaches the client as the server wrote them, and the call is audited as done`, async (t) => {
     const { client, spyLog, audit } = await attack(t, mode);
     await client.handshake();
-    const rawAnswer = `{"jsonrpc":"2.0","id":ID,"result":{"content":[{"type":"text","text":"created"}],"structuredContent":{"id":${BIG}}}}`;
+    const result = `{"content":[{"type":"text","text":"created"}],"structuredContent":{"id":${BIG},"ids":[1,-${BIG},2],"limit":1e400,"fine":0.1}}`;
+    const rawAnswer = `{"jsonrpc":"2.0","id":ID,"result":${result}}`;
     await client.send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'echo', arguments: { rawAnswer } } });
     const answer = await client.waitFor(answerTo(9), 'the answer to the call');
-    assert.equal(answer.result?.isError, true);
-    assert.match(textOf(answer), new RegExp(`${BIG} at result\\.structuredContent\\.id`));
-    assert.match(textOf(answer), /did reach the server/);
+    assert.equal(answer.result?.isError, undefined);
+    assert.ok(client.texts.includes(`{"jsonrpc":"2.0","id":9,"result":${result}}`), `the answer was not relayed as written: ${JSON.stringify(client.texts)}`);
+    assert.ok(!client.texts.some((text) => text.includes(ROUNDED) || text.includes('mcp-policy-exact-number')), 'the client received an altered number or a placeholder');
     assert.equal(callsSeen(spyLog).length, 1);
-    assert.ok(!client.texts.some((text) => text.includes(ROUNDED)), 'the client received the altered number');
     const outcome = auditLines(audit).find((line) => line.tool === 'echo' && line.upstream !== undefined);
-    assert.equal((outcome?.upstream as { ok?: boolean } | undefined)?.ok, false);
-    assert.ok(upstreamSaw(spyLog).length > 0);
+    assert.equal((outcome?.upstream as { ok?: boolean } | undefined)?.ok, true);
+  });
+
+  test(`${mode}: progress, and the answer on the stream it opens, carry such numbers as written`, async (t) => {
+    const { client } = await attack(t, mode);
+    await client.handshake();
+    const rawForge = `{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"p-1","progress":${BIG},"total":1e400}}`;
+    const rawAnswer = `{"jsonrpc":"2.0","id":ID,"result":{"content":[],"structuredContent":{"bytes":${BIG}}}}`;
+    await client.send({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'echo', arguments: { rawForge, rawAnswer, delayMs: 100 }, _meta: { progressToken: 'p-1' } } });
+    await client.waitFor(answerTo(10), 'the answer to the call');
+    assert.ok(client.texts.includes(rawForge), `the progress was not relayed as written: ${JSON.stringify(client.texts)}`);
+    // A log line belongs to no request: over HTTP it rides the session's own (GET) stream.
+    const log = `{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":{"n":${BIG}}}}`;
+    await client.send({ jsonrpc: '2.0', id: 15, method: 'tools/call', params: { name: 'echo', arguments: { rawForge: log } } });
+    await client.waitFor((message) => message.method === 'notifications/message', 'the log line');
+    await client.waitFor(answerTo(15), 'the answer to the second call');
+    assert.ok(client.texts.includes(log), `the log line was not relayed as written: ${JSON.stringify(client.texts)}`);
+    assert.ok(client.texts.includes(`{"jsonrpc":"2.0","id":10,"result":{"content":[],"structuredContent":{"bytes":${BIG}}}}`), 'the answer was not relayed as written');
+    assert.ok(!client.texts.some((text) => text.includes(ROUNDED) || text.includes('mcp-policy-exact-number')));
+  });
+
+  test(`${mode}: a server's request holding such a number reaches the client as written, under the id the proxy gives it`, async (t) => {
+    const { client } = await attack(t, mode);
+    await client.handshake({ roots: {} });
+    const rawForge = `{"jsonrpc":"2.0","id":"server-asks","method":"roots/list","params":{"_meta":{"trace":${BIG}}}}`;
+    await client.send({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'echo', arguments: { rawForge } } });
+    const asked = await client.waitFor((message) => message.method === 'roots/list', "the server's question");
+    assert.ok(client.texts.includes(`{"jsonrpc":"2.0","id":${JSON.stringify(asked.id)},"method":"roots/list","params":{"_meta":{"trace":${BIG}}}}`), JSON.stringify(client.texts));
+  });
+
+  test(`${mode}: a tools/list answer holding such a number is withheld with an error naming it: the proxy reads that answer itself`, async (t) => {
+    const tools = `{"tools":[{"name":"echo","inputSchema":{"type":"object","properties":{"n":{"type":"integer","maximum":${BIG}}}}}]}`;
+    const { client } = await attack(t, mode, { env: { LIAR_RAW_TOOLS_RESULT: tools } });
+    await client.handshake();
+    await client.send({ jsonrpc: '2.0', id: 12, method: 'tools/list', params: {} });
+    const answer = await client.waitFor(answerTo(12), 'the answer to tools/list');
+    assert.equal(answer.result, undefined);
+    assert.match(String(answer.error?.message), new RegExp(`${BIG} at result\\.tools\\[0\\]\\.inputSchema\\.properties\\.n\\.maximum`));
+    assert.ok(!client.texts.some((text) => text.includes(ROUNDED)));
   });
 }
 
@@ -97,17 +136,17 @@ for (const mode of modes) {
   });
 }
 
-test('an HTTP upstream (--url) whose answer holds such a number, on SSE or as JSON: the answer is withheld, the client told the call ran', async (t) => {
+test('an HTTP upstream (--url) whose answer holds such a number, on SSE or as JSON: the client gets it as the server wrote it', async (t) => {
   const liar = await startHttpLiar(t);
   const policy = writePolicy(tempFolder(t), { version: '1', default: 'deny', tools: { echo: {} } });
   const client = await rawStdio(t, [policy, '--url', liar.url], {});
   await client.handshake();
   const rawResult = `{"content":[{"type":"text","text":"created"}],"structuredContent":{"ids":[1,${BIG}]}}`;
-  for (const [id, mode] of [[12, 'sse'], [13, 'json']] as const) {
+  for (const [id, mode] of [[13, 'sse'], [14, 'json']] as const) {
     await client.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: { rawResult, mode } } });
     const answer = await client.waitFor(answerTo(id), `the ${mode} answer`);
-    assert.equal(answer.result?.isError, true, mode);
-    assert.match(textOf(answer), new RegExp(`${BIG} at result\\.structuredContent\\.ids\\[1\\]`), mode);
+    assert.equal(answer.result?.isError, undefined, mode);
+    assert.ok(client.texts.includes(`{"jsonrpc":"2.0","id":${id},"result":${rawResult}}`), `${mode}: ${JSON.stringify(client.texts)}`);
   }
   assert.equal(liar.received.filter((message) => message.method === 'tools/call').length, 2);
   assert.ok(!client.texts.some((text) => text.includes(ROUNDED)), 'the client received the altered number');
