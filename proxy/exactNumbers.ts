@@ -59,6 +59,12 @@ export class ExactNumbers {
     return text.replace(this.placeholders, (placeholder, index: string) => this.kept[Number(index)] ?? placeholder);
   }
 
+  /** A value read from a message of this session: a placeholder's number as written (for the audit log), else the value. */
+  original(value: string): string {
+    if (!value.startsWith(this.prefix)) return value;
+    return this.kept[Number(value.slice(this.prefix.length))] ?? value;
+  }
+
   /** The same for bytes of UTF-8 on their way to the client (an event of an SSE stream). */
   restoreBytes(chunk: Uint8Array): Uint8Array {
     if (this.kept.length === 0 || Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(this.prefixBytes) < 0) return chunk;

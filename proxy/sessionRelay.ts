@@ -374,7 +374,9 @@ export class SessionRelay {
   private answered(request: Request, message: JSONRPCMessage, result: Record<string, unknown> | undefined, error: { message: string } | undefined): JSONRPCMessage {
     if (request.method === 'tools/call' && request.data.event) {
       const failed = error !== undefined || result?.isError === true;
-      this.guard.recordOutcome(request.data.event, outcomeOf(request, request.data.event, failed ? (error?.message ?? firstText(result) ?? 'isError result') : undefined));
+      // A number in place of the text is in the audit log as the server wrote it, not as its placeholder.
+      const reason = failed ? (error?.message ?? firstText(result) ?? 'isError result') : undefined;
+      this.guard.recordOutcome(request.data.event, outcomeOf(request, request.data.event, reason === undefined ? undefined : (this.options.exactNumbers?.original(reason) ?? reason)));
       return message;
     }
     if (request.method === 'initialize' && typeof result?.protocolVersion === 'string') {

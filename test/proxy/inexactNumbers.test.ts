@@ -103,6 +103,9 @@ describe('ExactNumbers', () => {
     const written = exact.restore(JSON.stringify({ ...message, id: 'client-9' }));
     assert.equal(written, text.replace('"id":4', '"id":"client-9"'));
     assert.equal(Buffer.from(exact.restoreBytes(Buffer.from(`data: ${JSON.stringify(message)}\n\n`))).toString(), `data: ${text}\n\n`);
+    const ids = (message.result as { structuredContent: { ids: string[] } }).structuredContent.ids;
+    assert.equal(exact.original(ids[0]!), '12345678901234567890');
+    assert.equal(exact.original('plain text'), 'plain text');
   });
 
   test('a text that only looks like a placeholder is left alone: the nonce is the session\'s', () => {

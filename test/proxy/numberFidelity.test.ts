@@ -76,6 +76,17 @@ for (const mode of modes) {
     assert.equal((outcome?.upstream as { ok?: boolean } | undefined)?.ok, true);
   });
 
+  test(`${mode}: a failed call whose text is such a number is in the audit log as the server wrote it`, async (t) => {
+    const { client, audit } = await attack(t, mode);
+    await client.handshake();
+    const rawAnswer = `{"jsonrpc":"2.0","id":ID,"result":{"isError":true,"content":[{"type":"text","text":${BIG}}]}}`;
+    await client.send({ jsonrpc: '2.0', id: 16, method: 'tools/call', params: { name: 'echo', arguments: { rawAnswer } } });
+    await client.waitFor(answerTo(16), 'the answer to the call');
+    assert.ok(client.texts.includes(rawAnswer.replace('ID', '16')));
+    const outcome = auditLines(audit).find((line) => line.tool === 'echo' && line.upstream !== undefined)?.upstream as { ok?: boolean; error?: string } | undefined;
+    assert.deepEqual([outcome?.ok, outcome?.error], [false, BIG]);
+  });
+
   test(`${mode}: progress, and the answer on the stream it opens, carry such numbers as written`, async (t) => {
     const { client } = await attack(t, mode);
     await client.handshake();
