@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { InexactNumber } from './inexactNumbers';
+import { isRequestId, objectOrUndefined, type RequestId } from './jsonRpc';
 
 /** How many bytes of numbers one session keeps: beyond it, a message holding more is not relayed. */
 const MAX_KEPT_BYTES = 16 * 1024 * 1024;
@@ -70,6 +71,23 @@ export class ExactNumbers {
     if (this.kept.length === 0 || Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).indexOf(this.prefixBytes) < 0) return chunk;
     return Buffer.from(this.restore(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8')), 'utf8');
   }
+}
+
+/**
+ * Puts placeholders for a server's such numbers into its message, for `exact` to put back when
+ * the client receives it. False (the message unchanged) for numbers in its id (the relay matches
+ * ids as values), in an answer the proxy reads itself (a tools/list result: hidden tools, argument
+ * schemas) or to no client request (the proxy's own question), or with no `exact` to put them back.
+ * `methodOf` names the client request an upstream id was forwarded as.
+ */
+export function keepServerNumbers(exact: ExactNumbers | undefined, raw: unknown, numbers: readonly InexactNumber[], methodOf: (upstreamId: RequestId) => string | undefined): boolean {
+  const message = objectOrUndefined(raw);
+  if (!exact || !message || numbers.some((number) => number.segments[0] === 'id' || number.segments.length === 0)) return false;
+  if (message.method === undefined) {
+    const method = isRequestId(message.id) ? methodOf(message.id) : undefined;
+    if (method === undefined || method === 'tools/list') return false;
+  }
+  return exact.substitute(message, numbers);
 }
 
 /** The object or array that holds the last segment's value, or undefined. */

@@ -12,7 +12,7 @@ import { approveByElicitation } from './elicitationApprover';
 import { errorMessage, INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, classify, isRequestId, objectOrUndefined, resultMessage, type JSONRPCMessage, type RequestId } from './jsonRpc';
 import { askClient, askUpstream, type OwnRequestChannels } from './ownRequests';
 import type { PolicyGuard } from './policyGuard';
-import type { ExactNumbers } from './exactNumbers';
+import { keepServerNumbers, type ExactNumbers } from './exactNumbers';
 import { describeInexact, inexactIn, type InexactNumber } from './inexactNumbers';
 import { RelayLedger } from './relayLedger';
 import { outcomeOf, type RelayedRequest, type RequestState } from './relayRequest';
@@ -275,7 +275,9 @@ export class SessionRelay {
   /** `relatedUpstreamId`: the request whose stream the message came on, when the link can tell. */
   private fromUpstream(raw: JSONRPCMessage, relatedUpstreamId?: RequestId): void {
     const inexact = inexactIn(raw);
-    if (inexact !== undefined && !this.keptExact(raw, inexact)) return this.inexactFromUpstream(raw, inexact[0]!);
+    if (inexact !== undefined && !keepServerNumbers(this.options.exactNumbers, raw, inexact, (id) => this.ledger.clientRequestByUpstreamId(id)?.method)) {
+      return this.inexactFromUpstream(raw, inexact[0]!);
+    }
     const message = classify(raw);
     switch (message.kind) {
       case 'invalid': {
@@ -306,23 +308,6 @@ export class SessionRelay {
         this.toDownstream({ ...raw, id: admitted.downstreamId } as JSONRPCMessage, related !== undefined ? { relatedRequestId: related } : undefined);
       }
     }
-  }
-
-  /**
-   * Numbers a double cannot hold in a server's message, put back as written when the client
-   * receives it (exactNumbers.ts). Not in its id (the relay matches ids as values), nor in an
-   * answer the proxy reads for itself: a tools/list result (hidden tools, argument schemas) or the
-   * proxy's own question.
-   */
-  private keptExact(raw: JSONRPCMessage, numbers: readonly InexactNumber[]): boolean {
-    const exact = this.options.exactNumbers;
-    const message = objectOrUndefined(raw);
-    if (!exact || !message || numbers.some((number) => number.segments[0] === 'id' || number.segments.length === 0)) return false;
-    if (message.method === undefined) {
-      const request = isRequestId(message.id) ? this.ledger.clientRequestByUpstreamId(message.id) : undefined;
-      if (!request || request.method === 'tools/list') return false;
-    }
-    return exact.substitute(message, numbers);
   }
 
   /**
