@@ -8,8 +8,9 @@
  * of the placeholder's JSON. A placeholder holds a random per-session nonce: no server or client
  * can write one, so no other text can be turned into a number.
  *
- * Only the client's side has these: the proxy decides on the client's messages with the values it
- * parsed, so a client's such number is refused instead (stdioFraming.ts, httpFront.ts).
+ * Only a server's numbers are kept so, by the transport that writes to the client: the proxy
+ * decides on a client's messages with the values it parsed, so a client's such number is refused
+ * instead (stdioFraming.ts, httpFront.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { InexactNumber } from './inexactNumbers';
